@@ -1,0 +1,379 @@
+import type { RecordedRequest, Reply, Route } from "./http.js"
+import { digitsOf, findRoute, HttpEmulator, isPlainObject, jsonReply } from "./http.js"
+
+export interface RetailCrmEmulatorOptions {
+  apiKey: string
+  port?: number
+  /** Store code given to customers created without one; default "test-site". */
+  site?: string
+}
+
+export interface CustomerPhone {
+  number: string
+}
+
+/** A customer in RetailCRM's v5 shape, reduced to the fields the service reads or writes. */
+export interface Customer {
+  type: "customer"
+  id: number
+  externalId?: string
+  site: string
+  /** `Y-m-d H:i:s` */
+  createdAt: string
+  firstName: string
+  lastName: string
+  patronymic?: string
+  email?: string
+  phones: CustomerPhone[]
+  /** Keyed by field code. An empty map is sent as `[]`, as RetailCRM does. */
+  customFields: Record<string, unknown>
+}
+
+export type CustomerInput = Partial<Omit<Customer, "type">>
+
+type ByIdentifier = "id" | "externalId"
+
+const allowedLimits = [20, 50, 100]
+// Fields a customer edit may not change.
+const readOnlyFields = new Set(["id", "type", "createdAt"])
+
+/**
+ * In-memory RetailCRM API v5 for tests. Covers the customer methods; new entities
+ * (orders, reference books, store products) are added as more entries in the route table.
+ */
+export class RetailCrmEmulator extends HttpEmulator {
+  readonly #apiKey: string
+  readonly #defaultSite: string
+  readonly #customers = new Map<number, Customer>()
+  readonly #routes: Route[]
+  #nextCustomerId = 1001
+
+  private constructor(options: RetailCrmEmulatorOptions) {
+    super()
+    this.#apiKey = options.apiKey
+    this.#defaultSite = options.site ?? "test-site"
+    // Order matters: "/customers/create" must be tried before "/customers/{id}".
+    this.#routes = [
+      { method: "GET", pattern: /^\/api\/v5\/customers$/, handle: (request) => this.#listCustomers(request) },
+      { method: "POST", pattern: /^\/api\/v5\/customers\/create$/, handle: (request) => this.#createCustomer(request) },
+      {
+        method: "POST",
+        pattern: /^\/api\/v5\/customers\/([^/]+)\/edit$/,
+        handle: (request, [identifier]) => this.#editCustomer(request, identifier ?? "")
+      },
+      {
+        method: "GET",
+        pattern: /^\/api\/v5\/customers\/([^/]+)$/,
+        handle: (request, [identifier]) => this.#getCustomer(request, identifier ?? "")
+      }
+    ]
+  }
+
+  static async start(options: RetailCrmEmulatorOptions): Promise<RetailCrmEmulator> {
+    const emulator = new RetailCrmEmulator(options)
+    await emulator.listen(options.port)
+    return emulator
+  }
+
+  /** Stores a customer; the id is assigned from 1001 upwards unless given. Returns a copy. */
+  addCustomer(input: CustomerInput = {}): Customer {
+    const id = input.id ?? this.#nextCustomerId
+    if (this.#customers.has(id)) throw new Error(`Customer ${id} already exists in the emulator.`)
+    this.#nextCustomerId = Math.max(this.#nextCustomerId, id + 1)
+    const customer: Customer = {
+      type: "customer",
+      site: this.#defaultSite,
+      createdAt: formatDateTime(new Date()),
+      firstName: "Test",
+      lastName: `Customer${id}`,
+      phones: [],
+      ...input,
+      id,
+      customFields: { ...input.customFields }
+    }
+    this.#customers.set(id, customer)
+    return structuredClone(customer)
+  }
+
+  /** Returns a copy of the stored customer, or undefined. */
+  customer(id: number): Customer | undefined {
+    const customer = this.#customers.get(id)
+    return customer === undefined ? undefined : structuredClone(customer)
+  }
+
+  /** Returns copies of all stored customers in id order. */
+  customers(): Customer[] {
+    return this.#sortedCustomers().map((customer) => structuredClone(customer))
+  }
+
+  protected handle(request: RecordedRequest): Reply | Promise<Reply> {
+    const lookup = findRoute(this.#routes, request.method, request.path)
+    if (lookup === "not-found") return crmError(404, "API method not found")
+    if (lookup === "method-not-allowed") return crmError(405, "Method Not Allowed")
+
+    const apiKey = request.headers["x-api-key"] ?? request.query.get("apiKey") ?? request.form?.get("apiKey")
+    // NOTE: the status for a missing key is a guess; only the text is known from the official clients.
+    if (apiKey === undefined || apiKey === "") return crmError(403, '"apiKey" is missing.')
+    if (apiKey !== this.#apiKey) return crmError(403, 'Wrong "apiKey" value.')
+
+    return lookup.route.handle(request, lookup.params)
+  }
+
+  #listCustomers(request: RecordedRequest): Reply {
+    const paging = parsePaging(request.query)
+    if ("errors" in paging) return crmError(400, "Errors in the input parameters", paging.errors)
+    const filter = parseCustomerFilter(request.query)
+    if ("errors" in filter) return crmError(400, "Errors in the input parameters", filter.errors)
+
+    const matching = this.#sortedCustomers().filter((customer) => filter.matches(customer))
+    return crmReply(200, {
+      success: true,
+      ...paginate(matching, paging, "customers")
+    })
+  }
+
+  #getCustomer(request: RecordedRequest, identifier: string): Reply {
+    const by = parseBy(request.query.get("by"))
+    if (by === undefined) return badBy()
+    const customer = this.#findCustomer(identifier, by, request.query.get("site"))
+    if (customer === undefined) return crmError(404, "Not found")
+    return crmReply(200, { success: true, customer })
+  }
+
+  #editCustomer(request: RecordedRequest, identifier: string): Reply {
+    const form = request.form ?? new URLSearchParams()
+    const by = parseBy(form.get("by"))
+    if (by === undefined) return badBy()
+    const payload = parseEntity(form, "customer")
+    if ("reply" in payload) return payload.reply
+
+    const customer = this.#findCustomer(identifier, by, form.get("site"))
+    if (customer === undefined) return crmError(404, "Not found")
+
+    const record = customer as unknown as Record<string, unknown>
+    for (const [field, value] of Object.entries(payload.entity)) {
+      if (readOnlyFields.has(field)) continue
+      if (field === "customFields") {
+        mergeCustomFields(customer.customFields, value)
+      } else if (value === null) {
+        delete record[field]
+      } else {
+        record[field] = value
+      }
+    }
+    return crmReply(200, { success: true, id: customer.id })
+  }
+
+  #createCustomer(request: RecordedRequest): Reply {
+    const form = request.form ?? new URLSearchParams()
+    const payload = parseEntity(form, "customer")
+    if ("reply" in payload) return payload.reply
+
+    const entity = payload.entity
+    const site = form.get("site") ?? (typeof entity.site === "string" ? entity.site : this.#defaultSite)
+    const externalId = entity.externalId === undefined ? undefined : String(entity.externalId)
+    if (externalId !== undefined && this.#findCustomer(externalId, "externalId", site) !== undefined) {
+      // NOTE: guessed reply; the real text for a duplicate customer externalId is not known.
+      return crmError(400, "Errors in the entity format", {
+        "customer[externalId]": `Customer with externalId=${externalId} already exists.`
+      })
+    }
+
+    const { id: _ignoredId, type: _ignoredType, customFields, ...fields } = entity
+    const customer = this.addCustomer({
+      ...(fields as CustomerInput),
+      ...(externalId === undefined ? {} : { externalId }),
+      site,
+      customFields: isPlainObject(customFields) ? withoutEmptyValues(customFields) : {}
+    })
+    return crmReply(201, { success: true, id: customer.id })
+  }
+
+  #findCustomer(identifier: string, by: ByIdentifier, site: string | null): Customer | undefined {
+    if (by === "id") {
+      return /^\d+$/.test(identifier) ? this.#customers.get(Number(identifier)) : undefined
+    }
+    // externalId is unique per store, so the store narrows the search when given.
+    return this.#sortedCustomers().find(
+      (customer) => customer.externalId === identifier && (site === null || customer.site === site)
+    )
+  }
+
+  #sortedCustomers(): Customer[] {
+    return [...this.#customers.values()].sort((left, right) => left.id - right.id)
+  }
+}
+
+interface Paging {
+  limit: number
+  page: number
+}
+
+interface CustomerFilter {
+  matches: (customer: Customer) => boolean
+}
+
+interface InputErrors {
+  errors: Record<string, string>
+}
+
+function parsePaging(query: URLSearchParams): Paging | InputErrors {
+  const errors: Record<string, string> = {}
+  const limitText = query.get("limit")
+  const limit = limitText === null ? 20 : Number(limitText)
+  if (!allowedLimits.includes(limit)) {
+    errors.limit = `The value "${limitText}" is not valid: use one of ${allowedLimits.join(", ")}.`
+  }
+  const pageText = query.get("page")
+  const page = pageText === null ? 1 : Number(pageText)
+  if (!Number.isInteger(page) || page < 1) {
+    errors.page = `The value "${pageText}" is not valid: use a positive integer.`
+  }
+  return Object.keys(errors).length > 0 ? { errors } : { limit, page }
+}
+
+function paginate<Item>(items: readonly Item[], paging: Paging, key: string): Record<string, unknown> {
+  const start = (paging.page - 1) * paging.limit
+  return {
+    pagination: {
+      limit: paging.limit,
+      totalCount: items.length,
+      currentPage: paging.page,
+      // NOTE: guessed as 0 for an empty result; no public example shows an empty page.
+      totalPageCount: Math.ceil(items.length / paging.limit)
+    },
+    [key]: items.slice(start, start + paging.limit)
+  }
+}
+
+/**
+ * Builds the customer filter from `filter[...]` parameters. Indexed array keys
+ * (`filter[ids][0]`) are accepted as well as `filter[ids][]`, because PHP clients send them.
+ */
+function parseCustomerFilter(query: URLSearchParams): CustomerFilter | InputErrors {
+  const checks: ((customer: Customer) => boolean)[] = []
+  const ids: number[] = []
+  const externalIds: string[] = []
+  const sites: string[] = []
+  const errors: Record<string, string> = {}
+
+  for (const [key, value] of query) {
+    if (!key.startsWith("filter[")) continue
+    const arrayKey = /^filter\[(ids|externalIds|sites)\]\[\d*\]$/.exec(key)?.[1]
+    const customField = /^filter\[customFields\]\[([^\]]+)\](?:\[(min|max)\])?$/.exec(key)
+    if (arrayKey === "ids") {
+      ids.push(Number(value))
+    } else if (arrayKey === "externalIds") {
+      externalIds.push(value)
+    } else if (arrayKey === "sites") {
+      sites.push(value)
+    } else if (key === "filter[name]") {
+      if (value.trim() !== "") checks.push((customer) => nameOrPhoneMatches(customer, value))
+    } else if (key === "filter[email]") {
+      if (value !== "") checks.push((customer) => (customer.email ?? "").toLowerCase().includes(value.toLowerCase()))
+    } else if (customField !== null) {
+      const code = customField[1] ?? ""
+      const bound = customField[2]
+      if (value !== "") checks.push((customer) => customFieldMatches(customer.customFields[code], value, bound))
+    } else {
+      // NOTE: guess; rejecting unknown filters makes a misspelt filter fail loudly instead of matching everyone.
+      errors[key] = "This filter is not supported."
+    }
+  }
+  if (Object.keys(errors).length > 0) return { errors }
+
+  if (ids.length > 0) checks.push((customer) => ids.includes(customer.id))
+  if (externalIds.length > 0) checks.push((customer) => externalIds.includes(customer.externalId ?? ""))
+  if (sites.length > 0) checks.push((customer) => sites.includes(customer.site))
+  return { matches: (customer) => checks.every((check) => check(customer)) }
+}
+
+/** Matches a substring of the full name, or, for a query with digits, the digits of any phone. */
+function nameOrPhoneMatches(customer: Customer, query: string): boolean {
+  const fullName = [customer.firstName, customer.lastName, customer.patronymic]
+    .filter((part) => part !== undefined && part !== "")
+    .join(" ")
+    .toLowerCase()
+  if (fullName.includes(query.trim().toLowerCase())) return true
+  const queryDigits = digitsOf(query)
+  if (queryDigits === "") return false
+  return customer.phones.some((phone) => digitsOf(phone.number).includes(queryDigits))
+}
+
+/**
+ * Matches loosely on purpose: a case-insensitive substring of the stored value. The real
+ * filter is not documented as exact, so the service has to re-check what it gets back.
+ */
+function customFieldMatches(stored: unknown, query: string, bound: string | undefined): boolean {
+  if (stored === undefined || stored === null) return false
+  if (bound === "min") return Number(stored) >= Number(query)
+  if (bound === "max") return Number(stored) <= Number(query)
+  if (Array.isArray(stored)) return stored.some((item) => customFieldMatches(item, query, undefined))
+  if (typeof stored === "object") return false
+  return String(stored).toLowerCase().includes(query.toLowerCase())
+}
+
+// NOTE: guess; sending "" or null for a custom field removes it, real behaviour is not documented.
+function mergeCustomFields(target: Record<string, unknown>, changes: unknown): void {
+  if (!isPlainObject(changes)) return
+  for (const [code, value] of Object.entries(changes)) {
+    if (value === "" || value === null) {
+      delete target[code]
+    } else {
+      target[code] = value
+    }
+  }
+}
+
+function withoutEmptyValues(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== "" && value !== null))
+}
+
+function parseBy(value: string | null): ByIdentifier | undefined {
+  if (value === null || value === "") return "externalId"
+  return value === "id" || value === "externalId" ? value : undefined
+}
+
+// NOTE: the errorMsg for an unsupported `by` is a guess.
+function badBy(): Reply {
+  return crmError(400, "Errors in the input parameters", { by: 'Value must be "id" or "externalId".' })
+}
+
+/** Reads the JSON object carried in one form field, as RetailCRM POST methods expect. */
+function parseEntity(form: URLSearchParams, field: string): { entity: Record<string, unknown> } | { reply: Reply } {
+  const text = form.get(field)
+  if (text === null || text === "") return { reply: crmError(400, `Parameter '${field}' is missing`) }
+  let entity: unknown
+  try {
+    entity = JSON.parse(text)
+  } catch {
+    return { reply: crmError(400, "Errors in the entity format", { [field]: "The value is not valid JSON." }) }
+  }
+  if (!isPlainObject(entity)) {
+    return { reply: crmError(400, "Errors in the entity format", { [field]: "The value must be a JSON object." }) }
+  }
+  if (entity.phones !== undefined && !Array.isArray(entity.phones)) {
+    return {
+      reply: crmError(400, "Errors in the entity format", { [`${field}[phones]`]: "The value must be a list." })
+    }
+  }
+  return { entity }
+}
+
+function crmError(status: number, errorMsg: string, errors?: Record<string, string>): Reply {
+  return crmReply(status, errors === undefined ? { success: false, errorMsg } : { success: false, errorMsg, errors })
+}
+
+function crmReply(status: number, value: unknown): Reply {
+  return jsonReply(status, value, emptyMapAsArray)
+}
+
+// RetailCRM is written in PHP, where an empty associative array encodes as `[]`.
+function emptyMapAsArray(_key: string, value: unknown): unknown {
+  return isPlainObject(value) && Object.keys(value).length === 0 ? [] : value
+}
+
+// NOTE: RetailCRM writes times in the account's zone; the emulator uses UTC.
+function formatDateTime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace("T", " ")
+}
