@@ -100,7 +100,7 @@ export class OtpSessions extends Effect.Service<OtpSessions>()("retailcrm-bot-au
      * Marks a pending session as sent through `route` and, in the same transaction, supersedes the
      * owner's other open sessions: only a code accepted for delivery replaces an earlier one.
      */
-    const activate = (session: OtpSession, route: VerificationMethod, now: number) =>
+    const activate = (session: SessionOwner & { readonly id: string }, route: VerificationMethod, now: number) =>
       sql
         .withTransaction(
           Effect.gen(function* () {
@@ -136,23 +136,35 @@ export class OtpSessions extends Effect.Service<OtpSessions>()("retailcrm-bot-au
       )
 
     /**
-     * Counts one check attempt before any comparison and returns the new count, or `None` when the
-     * session is no longer open or has expired in the meantime.
+     * Counts one check attempt before any comparison. Returns the new count with the code as it is at
+     * that moment, or `None` when the session is no longer open or has expired in the meantime.
      */
     const countAttempt = (id: string, now: number) =>
-      sql<{ attempts: number }>`
+      sql<{ attempts: number; codeHash: Uint8Array; codeSalt: Uint8Array; hashIterations: number; resends: number }>`
         UPDATE otp_sessions SET attempts = attempts + 1
         WHERE id = ${id} AND state IN ('active', 'claimed') AND expires_at > ${now}
-        RETURNING attempts`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0]?.attempts)),
+        RETURNING attempts, code_hash, code_salt, hash_iterations, resends`.pipe(
+        Effect.map((rows) =>
+          Option.fromNullable(rows[0]).pipe(
+            Option.map((row) => ({
+              attempts: row.attempts,
+              code: { hash: row.codeHash, salt: row.codeSalt, iterations: row.hashIterations },
+              resends: row.resends
+            }))
+          )
+        ),
         Effect.orDie
       )
 
-    /** Claims an active session for the one check that writes to the CRM; `false` when another got it first. */
-    const claim = (id: string, now: number) =>
+    /**
+     * Claims an active session for the one check that writes to the CRM. `false` when another check got
+     * it first, or when a resend replaced the code after `resends` was read.
+     */
+    const claim = (id: string, resends: number, now: number) =>
       sql`
         UPDATE otp_sessions SET state = 'claimed', claimed_at = ${now}
-        WHERE id = ${id} AND (state = 'active' OR (state = 'claimed' AND claimed_at < ${now - staleClaimMillis}))
+        WHERE id = ${id} AND resends = ${resends}
+          AND (state = 'active' OR (state = 'claimed' AND claimed_at < ${now - staleClaimMillis}))
         RETURNING id`.pipe(
         Effect.map((rows) => rows.length === 1),
         Effect.orDie

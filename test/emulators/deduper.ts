@@ -36,7 +36,7 @@ export class DeduperEmulator extends HttpEmulator {
     return emulator
   }
 
-  /** Sets the reply for a phone; phones are compared by their digits. */
+  /** Sets the reply for a phone. Phones are compared by their digits. */
   setResult(phone: string, result: DedupeResult): void {
     this.#results.set(digitsOf(phone), result)
   }

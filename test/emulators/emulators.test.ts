@@ -21,7 +21,7 @@ interface GreenSmsBody {
   code?: number
 }
 
-// Only the fields a test reads are typed; a missing field fails that test's assertion.
+// Only the fields the tests read are typed. A missing field fails the assertion that reads it.
 async function crmJson(response: Response): Promise<CrmBody> {
   return (await response.json()) as CrmBody
 }

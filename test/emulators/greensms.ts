@@ -27,7 +27,7 @@ export interface GreenSmsMessage {
 export interface GreenSmsFailure {
   error: string
   code: number
-  /** HTTP status of the failure reply; default 400. */
+  /** HTTP status of the failure reply (default 400). */
   status?: number
 }
 
@@ -44,7 +44,7 @@ interface ParamRule {
 const phoneRule: ParamRule = { required: true, minLength: 11, maxLength: 14, pattern: /^\d+$/, patternText: "digits" }
 const tagRule: ParamRule = { required: false, minLength: 0, maxLength: 36 }
 
-// Length limits and patterns follow the validators of the official SDKs (PHP 4.0.0 for telegram and vk).
+// The limits copy the client-side validators of the official GreenSMS SDKs (PHP SDK 4.0.0 for telegram and vk).
 const routeRules: Record<GreenSmsRoute, Record<string, ParamRule>> = {
   sms: {
     to: phoneRule,
@@ -72,7 +72,7 @@ const routeRules: Record<GreenSmsRoute, Record<string, ParamRule>> = {
   }
 }
 
-// NOTE: error codes 1 (missing parameter) and 2 (invalid parameter) follow the SDKs' error names; HTTP statuses are guesses.
+// NOTE: codes 1 (missing) and 2 (invalid) follow the SDKs' error names, and the HTTP status 400 is a guess.
 const missingParamCode = 1
 const invalidParamCode = 2
 
@@ -105,7 +105,7 @@ export class GreenSmsEmulator extends HttpEmulator {
     this.messages.length = 0
   }
 
-  /** Returns the newest message sent to the phone; the phone may be written with `+` or spaces. */
+  /** Returns the newest message sent to the phone, which may be written with `+` or spaces. */
   lastMessageTo(phone: string): GreenSmsMessage | undefined {
     const to = digitsOf(phone)
     for (let index = this.messages.length - 1; index >= 0; index -= 1) {
@@ -122,7 +122,7 @@ export class GreenSmsEmulator extends HttpEmulator {
     return /(?<!\d)\d{4,8}(?!\d)/.exec(message.txt)?.[0]
   }
 
-  /** Registers a listener called for each accepted message; returns a function that removes it. */
+  /** Registers a listener for each accepted message, and returns a function that removes it. */
   onMessage(listener: MessageListener): () => void {
     this.#messageListeners.add(listener)
     return () => this.#messageListeners.delete(listener)
@@ -145,7 +145,7 @@ export class GreenSmsEmulator extends HttpEmulator {
 
   #send(route: GreenSmsRoute, request: RecordedRequest): Reply {
     const params = collectParams(request)
-    // NOTE: HTTP 401 for a declined authorization is a guess; the body is the one the SDK tests expect.
+    // NOTE: HTTP 401 is a guess. The body is the one the SDK tests expect.
     if (!this.#authorized(request, params)) return jsonReply(401, { error: "Authorization declined", code: 0 })
 
     const invalid = validateParams(routeRules[route], params)

@@ -29,7 +29,7 @@ export interface RecordedRequest {
  *   applies nothing either.
  */
 export interface Fault {
-  /** Number of matching requests the fault applies to; default 1. */
+  /** Number of matching requests the fault applies to (default 1). */
   times?: number
   method?: string
   /** Exact path (without the query) or a pattern tested against it. */
@@ -37,7 +37,7 @@ export interface Fault {
   status?: number
   delayMs?: number
   body?: string
-  /** Content type of `body`; guessed from its first character when omitted. */
+  /** Content type of `body`. When omitted, it is guessed from the first character. */
   contentType?: string
   afterEffect?: boolean
   dropConnection?: boolean
@@ -53,7 +53,7 @@ export type RequestListener = (request: RecordedRequest) => void
 
 export interface Route {
   method: string
-  /** Anchored pattern for the path; its capture groups are passed to `handle` URL-decoded. */
+  /** Anchored pattern for the path. Its capture groups reach `handle` URL-decoded. */
   pattern: RegExp
   handle: (request: RecordedRequest, params: readonly string[]) => Reply | Promise<Reply>
 }
@@ -65,7 +65,7 @@ interface QueuedFault {
   remaining: number
 }
 
-/** Finds the route for a request; a path known under another method gives "method-not-allowed". */
+/** Finds the route for a request. A path served only under other methods gives "method-not-allowed". */
 export function findRoute(routes: readonly Route[], method: string, path: string): RouteLookup {
   let pathKnown = false
   for (const route of routes) {
@@ -93,7 +93,7 @@ export function textReply(status: number, body: string): Reply {
   return { status, body, contentType: "text/plain; charset=utf-8" }
 }
 
-/** Merges query, urlencoded and JSON body parameters; body values win over the query string. */
+/** Merges query, urlencoded and JSON body parameters. Body values override the query string. */
 export function collectParams(request: RecordedRequest): Map<string, string> {
   const params = new Map<string, string>(request.query)
   if (request.form !== undefined) {
@@ -173,7 +173,7 @@ export abstract class HttpEmulator {
     this.requests.length = 0
   }
 
-  /** Registers a listener called for every request before it is handled; returns a function that removes it. */
+  /** Registers a listener that sees every request before it is handled, and returns a function that removes it. */
   onRequest(listener: RequestListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)

@@ -4,7 +4,7 @@ import { digitsOf, findRoute, HttpEmulator, isPlainObject, jsonReply } from "./h
 export interface RetailCrmEmulatorOptions {
   apiKey: string
   port?: number
-  /** Store code given to customers created without one; default "test-site". */
+  /** Store code given to customers created without one (default "test-site"). */
   site?: string
 }
 
@@ -38,8 +38,8 @@ const allowedLimits = [20, 50, 100]
 const readOnlyFields = new Set(["id", "type", "createdAt"])
 
 /**
- * In-memory RetailCRM API v5 for tests. Covers the customer methods; new entities
- * (orders, reference books, store products) are added as more entries in the route table.
+ * In-memory RetailCRM API v5 for tests. It covers the customer methods. Orders, reference
+ * books and store products fit in later as more entries in the route table.
  */
 export class RetailCrmEmulator extends HttpEmulator {
   readonly #apiKey: string
@@ -75,10 +75,11 @@ export class RetailCrmEmulator extends HttpEmulator {
     return emulator
   }
 
-  /** Stores a customer; the id is assigned from 1001 upwards unless given. Returns a copy. */
+  /** Stores a customer and returns a copy. Ids are assigned from 1001 upwards unless given. */
   addCustomer(input: CustomerInput = {}): Customer {
     const id = input.id ?? this.#nextCustomerId
-    if (this.#customers.has(id)) throw new Error(`Customer ${id} already exists in the emulator.`)
+    if (this.#customers.has(id))
+      throw new Error(`Customer ${id} already exists in the emulator: pass another id or none.`)
     this.#nextCustomerId = Math.max(this.#nextCustomerId, id + 1)
     const customer: Customer = {
       type: "customer",
@@ -112,7 +113,7 @@ export class RetailCrmEmulator extends HttpEmulator {
     if (lookup === "method-not-allowed") return crmError(405, "Method Not Allowed")
 
     const apiKey = request.headers["x-api-key"] ?? request.query.get("apiKey") ?? request.form?.get("apiKey")
-    // NOTE: the status for a missing key is a guess; only the text is known from the official clients.
+    // NOTE: the status for a missing key is a guess. Only the text is known from the official clients.
     if (apiKey === undefined || apiKey === "") return crmError(403, '"apiKey" is missing.')
     if (apiKey !== this.#apiKey) return crmError(403, 'Wrong "apiKey" value.')
 
@@ -173,7 +174,7 @@ export class RetailCrmEmulator extends HttpEmulator {
     const site = form.get("site") ?? (typeof entity.site === "string" ? entity.site : this.#defaultSite)
     const externalId = entity.externalId === undefined ? undefined : String(entity.externalId)
     if (externalId !== undefined && this.#findCustomer(externalId, "externalId", site) !== undefined) {
-      // NOTE: guessed reply; the real text for a duplicate customer externalId is not known.
+      // NOTE: guessed reply. The real text for a duplicate externalId is not known.
       return crmError(400, "Errors in the entity format", {
         "customer[externalId]": `Customer with externalId=${externalId} already exists.`
       })
@@ -276,7 +277,7 @@ function parseCustomerFilter(query: URLSearchParams): CustomerFilter | InputErro
       const bound = customField[2]
       if (value !== "") checks.push((customer) => customFieldMatches(customer.customFields[code], value, bound))
     } else {
-      // NOTE: guess; rejecting unknown filters makes a misspelt filter fail loudly instead of matching everyone.
+      // NOTE: rejecting unknown filters is a guess. It makes a misspelt filter fail instead of matching everyone.
       errors[key] = "This filter is not supported."
     }
   }
@@ -313,7 +314,7 @@ function customFieldMatches(stored: unknown, query: string, bound: string | unde
   return String(stored).toLowerCase().includes(query.toLowerCase())
 }
 
-// NOTE: guess; sending "" or null for a custom field removes it, real behaviour is not documented.
+// NOTE: guess. Here "" or null removes a custom field, but the real behaviour is not documented.
 function mergeCustomFields(target: Record<string, unknown>, changes: unknown): void {
   if (!isPlainObject(changes)) return
   for (const [code, value] of Object.entries(changes)) {
@@ -368,12 +369,12 @@ function crmReply(status: number, value: unknown): Reply {
   return jsonReply(status, value, emptyMapAsArray)
 }
 
-// RetailCRM is written in PHP, where an empty associative array encodes as `[]`.
+// RetailCRM sends an empty map as `[]` (seen in real replies and handled by its official Go client).
 function emptyMapAsArray(_key: string, value: unknown): unknown {
   return isPlainObject(value) && Object.keys(value).length === 0 ? [] : value
 }
 
-// NOTE: RetailCRM writes times in the account's zone; the emulator uses UTC.
+// NOTE: the time zone of RetailCRM's dates is not documented, so the emulator writes UTC.
 function formatDateTime(date: Date): string {
   return date.toISOString().slice(0, 19).replace("T", " ")
 }

@@ -1,0 +1,93 @@
+/**
+ * Starts the emulators of RetailCRM, GreenSMS and the deduper with made-up seed data, and the service
+ * wired to them, all on 127.0.0.1. Each message the GreenSMS emulator accepts is printed with its text,
+ * so a person can read the code and walk the flow with curl (see the README).
+ */
+import { rmSync } from "node:fs"
+import { LogLevel } from "effect"
+import { maskPhoneForLog } from "../src/domain/Phone.js"
+import { Stack } from "../test/support/stack.js"
+
+const port = Number(process.env.SANDBOX_PORT ?? 8000)
+const sqlitePath = process.env.SANDBOX_SQLITE_PATH ?? "./data/sandbox.db"
+const showLogs = process.env.SANDBOX_LOGS !== "off"
+
+// Every run starts from the same seed, so the README's examples always apply.
+for (const suffix of ["", "-wal", "-shm"]) rmSync(`${sqlitePath}${suffix}`, { force: true })
+
+const stack = await Stack.start({
+  port,
+  crmPort: Number(process.env.SANDBOX_CRM_PORT ?? 8101),
+  greenSmsPort: Number(process.env.SANDBOX_GREENSMS_PORT ?? 8102),
+  deduperPort: Number(process.env.SANDBOX_DEDUPER_PORT ?? 8103),
+  sqlitePath,
+  env: {
+    RETAILCRM_SITE: "sandbox-shop",
+    OTP_HASH_ITERATIONS: undefined,
+    GREENSMS_SMS_FROM: "SandboxShop",
+    GREENSMS_VK_FROM: "sandboxshop"
+  },
+  logLevel: LogLevel.Info,
+  onLog: (line) => {
+    if (showLogs) process.stdout.write(`  service ${line}\n`)
+  }
+})
+
+// Seed. Names and phones are made up; phones are in the +7 900 000-00-xx range.
+const bound = stack.crm.addCustomer({
+  id: 1001,
+  firstName: "Анна",
+  lastName: "Тестова",
+  email: "anna@example.com",
+  phones: [{ number: "+7 900 000-00-01" }],
+  customFields: { bot_telegram_account_id: "100000001" }
+})
+const unbound = stack.crm.addCustomer({
+  id: 1002,
+  firstName: "Иван",
+  lastName: "Примеров",
+  phones: [{ number: "89000000002" }]
+})
+const duplicateA = stack.crm.addCustomer({
+  id: 1003,
+  firstName: "Пётр",
+  lastName: "Двойников",
+  phones: [{ number: "79000000003" }]
+})
+const duplicateB = stack.crm.addCustomer({
+  id: 1004,
+  firstName: "Пётр",
+  lastName: "Двойников",
+  phones: [{ number: "+7 (900) 000-00-03" }]
+})
+stack.deduper.setResult("79000000003", { status: "resolved", finalCustomerId: duplicateA.id, warnings: [] })
+
+stack.greenSms.onMessage((message) => {
+  process.stdout.write(`\n>>> GreenSMS ${message.route} to ${maskPhoneForLog(message.to)}: ${message.txt}\n\n`)
+})
+
+process.stdout.write(`
+retailcrm-bot-auth sandbox
+  service    ${stack.url}   (docs: ${stack.url}/docs, OpenAPI: ${stack.url}/openapi.json)
+  RetailCRM  ${stack.crm.url}   (emulator, API key "test-crm-key")
+  GreenSMS   ${stack.greenSms.url}   (emulator; every accepted message is printed here)
+  deduper    ${stack.deduper.url}   (emulator)
+  SQLite     ${sqlitePath}
+
+Seed customers:
+  ${bound.id}  ${bound.firstName} ${bound.lastName}, +7 900 000-00-01, bound to Telegram account 100000001
+  ${unbound.id}  ${unbound.firstName} ${unbound.lastName}, +7 900 000-00-02, not bound
+  ${duplicateA.id}, ${duplicateB.id}  two customers with +7 900 000-00-03; the deduper picks ${duplicateA.id}
+  Any other phone (e.g. +7 900 000-00-09) belongs to nobody and gets a fake session.
+
+Stop with Ctrl+C.
+`)
+
+const shutdown = () => {
+  stack.close().then(
+    () => process.exit(0),
+    () => process.exit(1)
+  )
+}
+process.on("SIGINT", shutdown)
+process.on("SIGTERM", shutdown)

@@ -1,0 +1,13 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { AuthApi } from "./authorization/Api.js"
+import { HealthApi } from "./health/Api.js"
+
+/** The service's HTTP API; `/openapi.json` and `/docs` are generated from it. */
+export class BotApi extends HttpApi.make("retailcrm-bot-auth")
+  .add(HealthApi)
+  .add(AuthApi)
+  .annotate(OpenApi.Title, "retailcrm-bot-auth")
+  .annotate(
+    OpenApi.Description,
+    "Messenger account authorization with one-time codes for BotMarketing chatbots, backed by RetailCRM."
+  ) {}

@@ -1,0 +1,35 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { BotApi } from "../Api.js"
+import { runBotEndpoint } from "../http/BotReply.js"
+import { checkReply, resendReply, startReply, statusReply, unlinkReply } from "./Api.js"
+import { AuthFlow } from "./AuthFlow.js"
+import { readCheckRequest, readResendRequest, readStartRequest, readStatusRequest } from "./Requests.js"
+
+export const AuthHttpLive = HttpApiBuilder.group(BotApi, "auth", (handlers) =>
+  Effect.gen(function* () {
+    const flow = yield* AuthFlow
+
+    return handlers
+      .handleRaw(
+        "status",
+        runBotEndpoint(statusReply, (input) => Effect.flatMap(readStatusRequest(input), flow.status))
+      )
+      .handleRaw(
+        "start",
+        runBotEndpoint(startReply, (input) => Effect.flatMap(readStartRequest(input), flow.start))
+      )
+      .handleRaw(
+        "check",
+        runBotEndpoint(checkReply, (input) => Effect.flatMap(readCheckRequest(input), flow.check))
+      )
+      .handleRaw(
+        "resend",
+        runBotEndpoint(resendReply, (input) => Effect.flatMap(readResendRequest(input), flow.resend))
+      )
+      .handleRaw(
+        "unlink",
+        runBotEndpoint(unlinkReply, (input) => Effect.flatMap(readStatusRequest(input), flow.unlink))
+      )
+  })
+)
