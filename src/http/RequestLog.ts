@@ -10,12 +10,10 @@ export class RequestMeta extends Context.Tag("retailcrm-bot-auth/RequestMeta")<
 
 /** Records the reply's error code for the request's log line. */
 export const recordErrorCode = (errorCode: string | null) =>
-  Effect.serviceOption(RequestMeta).pipe(
-    Effect.map(
-      Option.map((meta) => {
-        meta.errorCode = errorCode
-      })
-    )
+  Effect.flatMap(Effect.serviceOption(RequestMeta), (meta) =>
+    Effect.sync(() => {
+      if (Option.isSome(meta)) meta.value.errorCode = errorCode
+    })
   )
 
 // A caller's request id is kept when it is a plain token, so its logs and ours can be matched.
