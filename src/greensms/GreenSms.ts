@@ -37,6 +37,11 @@ export class GreenSms extends Effect.Service<GreenSms>()("retailcrm-bot-auth/Gre
       HttpClient.mapRequest(HttpClientRequest.acceptJson),
       HttpClient.withTracerPropagation(false)
     )
+    if (Option.isNone(config.vkFrom)) {
+      yield* Effect.logWarning(
+        "GREENSMS_VK_FROM is not set: GreenSMS rejects VK sends without a sender, so they fall back to SMS"
+      )
+    }
     const authHeaders: Record<string, string> =
       config.auth._tag === "Token" ? { Authorization: `Bearer ${Redacted.value(config.auth.token)}` } : {}
     const authParams: Record<string, string> =

@@ -77,6 +77,7 @@ export class Stack {
       RETAILCRM_MAX_RPS: "100",
       GREENSMS_BASE_URL: this.greenSms.url,
       GREENSMS_TOKEN: greenSmsToken,
+      GREENSMS_VK_FROM: "testshop",
       DEDUPE_BASE_URL: this.deduper.url,
       DEDUPE_API_KEY: dedupeApiKey,
       // Tests hash thousands of codes; the default iteration count is covered by the unit tests.
