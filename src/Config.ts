@@ -85,6 +85,7 @@ export class AppConfig extends Context.Tag("retailcrm-bot-auth/AppConfig")<AppCo
 // Setting readers. Each validation names its variable, so one start-up message lists every bad one.
 
 // mapOrFail prefixes the variable's name to the path, so a check on a named setting leaves the path empty.
+// It adds the name only when it wraps the variable's own reader, so every default below comes after the check.
 const invalid = (message: string) => ConfigError.InvalidData([], message)
 
 const text = (name: string, fallback: string) => Config.string(name).pipe(Config.withDefault(fallback))
@@ -109,12 +110,12 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
 
 const seconds = (name: string, fallback: number) =>
   Config.number(name).pipe(
-    Config.withDefault(fallback),
     Config.mapOrFail((value) =>
       value > 0 && Number.isFinite(value)
         ? Either.right(Duration.seconds(value))
         : Either.left(invalid(`must be a positive number of seconds, got ${value}`))
-    )
+    ),
+    Config.withDefault(Duration.seconds(fallback))
   )
 
 const httpUrl = (name: string) =>
@@ -128,7 +129,7 @@ const httpUrl = (name: string) =>
   )
 
 const timeZone = (name: string, fallback: string) =>
-  text(name, fallback).pipe(
+  Config.string(name).pipe(
     Config.mapOrFail((value) => {
       try {
         new Intl.DateTimeFormat("en", { timeZone: value })
@@ -136,12 +137,13 @@ const timeZone = (name: string, fallback: string) =>
       } catch {
         return Either.left(invalid(`must be an IANA time zone such as Europe/Moscow, got "${value}"`))
       }
-    })
+    }),
+    Config.withDefault(fallback)
   )
 
-const digitPrefixes = (name: string, fallback: string) =>
-  text(name, fallback).pipe(
-    Config.mapOrFail((value) => {
+const digitPrefixes = (name: string, fallback: ReadonlyArray<string>) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((value): Either.Either<ReadonlyArray<string>, ConfigError.ConfigError> => {
       const prefixes = value
         .split(",")
         .map((prefix) => prefix.trim().replace(/^\+/, ""))
@@ -149,7 +151,8 @@ const digitPrefixes = (name: string, fallback: string) =>
       return prefixes.length > 0 && prefixes.every((prefix) => /^\d+$/.test(prefix))
         ? Either.right(prefixes)
         : Either.left(invalid(`must be a comma-separated list of digit prefixes such as 7, got "${value}"`))
-    })
+    }),
+    Config.withDefault(fallback)
   )
 
 const logLevels: Record<string, LogLevel.LogLevel> = {
@@ -162,13 +165,14 @@ const logLevels: Record<string, LogLevel.LogLevel> = {
 }
 
 const logLevel = (name: string) =>
-  text(name, "info").pipe(
+  Config.string(name).pipe(
     Config.mapOrFail((value) => {
       const level = logLevels[value.toLowerCase()]
       return level !== undefined
         ? Either.right(level)
         : Either.left(invalid(`must be one of debug, info, warning, error, none, got "${value}"`))
-    })
+    }),
+    Config.withDefault(LogLevel.Info)
   )
 
 const greenSmsAuth = Config.all({
@@ -238,7 +242,7 @@ const settings: Config.Config<AppSettings> = Config.all({
     maxAttempts: integer("OTP_MAX_ATTEMPTS", 5, 1, 100),
     resendCooldownSeconds: integer("OTP_RESEND_COOLDOWN_SECONDS", 60, 0, 86_400),
     maxResends: integer("OTP_MAX_RESENDS", 3, 0, 100),
-    allowedPhonePrefixes: digitPrefixes("OTP_ALLOWED_PHONE_PREFIXES", "7"),
+    allowedPhonePrefixes: digitPrefixes("OTP_ALLOWED_PHONE_PREFIXES", ["7"]),
     sendsPerPhone15Min: integer("OTP_SENDS_PER_PHONE_15MIN", 3, 1, 10_000),
     sendsPerPhoneHour: integer("OTP_SENDS_PER_PHONE_HOUR", 5, 1, 10_000),
     sendsPerPhoneDay: integer("OTP_SENDS_PER_PHONE_DAY", 10, 1, 10_000),
@@ -268,7 +272,10 @@ export class InvalidConfig extends Error {
 
 /** Reads the settings from a map of variables, as the environment would provide them. */
 export const loadSettings = (variables: Readonly<Record<string, string | undefined>>) => {
-  const entries = Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  // An empty value (`RETAILCRM_SITE=` in .env) means "not set", so the default or the missing-value error applies.
+  const entries = Object.entries(variables).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ""
+  )
   return Effect.withConfigProvider(settings, ConfigProvider.fromMap(new Map(entries))).pipe(
     Effect.mapError((error) => new InvalidConfig(describeConfigError(error)))
   )

@@ -1,6 +1,6 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { BotApi } from "./Api.js"
 import { AuthHttpLive } from "./authorization/Http.js"
 import { HealthHttpLive } from "./health/Http.js"
@@ -15,6 +15,8 @@ const ApiLive = HttpApiBuilder.api(BotApi).pipe(
   Layer.provide(WebhookAuthLive)
 )
 
+const LifecycleLogLive = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.logInfo("Service stopped")))
+
 /**
  * The whole service on the given HTTP server: API, docs at `/docs`, OpenAPI at `/openapi.json`, the
  * request log, storage, upstream clients and background maintenance. Needs `AppConfig` and, through
@@ -26,6 +28,7 @@ export const serviceLayer = <ROut, E, R>(server: Layer.Layer<ROut, E, R>) =>
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(ApiLive),
     Layer.provide(MaintenanceLive),
+    Layer.provide(LifecycleLogLive),
     Layer.provideMerge(ServicesLive),
     Layer.provide(DatabaseLive),
     Layer.provide(NodeHttpClient.layerUndici),
