@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { HttpMiddleware, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpMiddleware, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Clock, Context, Effect, Exit, Option } from "effect"
 
 /** Facts about the current request that its log line reports, filled in while it runs. */
@@ -22,7 +22,8 @@ const validRequestId = /^[A-Za-z0-9._-]{1,64}$/
 /**
  * Writes one JSON log line per request (request id, method, path, status, error code, latency) and
  * returns the request id in `X-Request-Id`. The query string is left out of the line because it may
- * hold a phone number. Failed requests are logged from the app's exit, before they become responses.
+ * hold a phone number. Failed requests are logged from the app's exit, whose status is the one the
+ * server sends.
  */
 export const requestLogger = HttpMiddleware.make((app) =>
   Effect.gen(function* () {
@@ -31,6 +32,10 @@ export const requestLogger = HttpMiddleware.make((app) =>
     const incomingId = request.headers["x-request-id"]
     const requestId = incomingId !== undefined && validRequestId.test(incomingId) ? incomingId : randomUUID()
     const meta = { errorCode: null as string | null }
+    // The server writes the response before this middleware sees the exit, so the header goes in here.
+    yield* HttpApp.appendPreResponseHandler((_, response) =>
+      Effect.succeed(HttpServerResponse.setHeader(response, "X-Request-Id", requestId))
+    )
 
     const exit = yield* app.pipe(
       Effect.provideService(RequestMeta, meta),
@@ -57,6 +62,6 @@ export const requestLogger = HttpMiddleware.make((app) =>
     } else {
       yield* Effect.logInfo("request").pipe(line)
     }
-    return yield* Exit.map(exit, HttpServerResponse.setHeader("X-Request-Id", requestId))
+    return yield* exit
   })
 )

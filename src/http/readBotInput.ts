@@ -1,5 +1,7 @@
-import { HttpIncomingMessage, HttpServerRequest } from "@effect/platform"
-import { Effect, Option } from "effect"
+import type { IncomingMessage } from "node:http"
+import { HttpServerRequest } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Effect } from "effect"
 import { parse as parseLosslessJson } from "lossless-json"
 import { BotError } from "../domain/BotError.js"
 import { BotInput } from "../domain/BotInput.js"
@@ -77,6 +79,44 @@ const decodeBody = (bytes: Uint8Array, contentType: string): Effect.Effect<BotIn
 }
 
 /**
+ * Reads the body up to `maxBodyBytes`. Past the limit the rest is discarded rather than the stream
+ * destroyed, so the shopper's bot still gets its `invalid_request` reply (the platform's own size limit
+ * destroys the request, and the reply is lost with it).
+ */
+const readLimitedBody = (incoming: IncomingMessage): Effect.Effect<Uint8Array, BotError> =>
+  Effect.async<Uint8Array, BotError>((resume) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const cleanup = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBodyBytes) {
+        chunks.push(chunk)
+        return
+      }
+      cleanup()
+      incoming.resume()
+      resume(Effect.fail(invalidRequest()))
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Buffer.concat(chunks)))
+    }
+    const onError = () => {
+      cleanup()
+      resume(Effect.fail(invalidRequest()))
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
+    return Effect.sync(cleanup)
+  })
+
+/**
  * Reads the fields of a bot request: the query string, plus the body for methods that have one, where a
  * body field wins over a query field of the same name. A malformed or oversized body is `invalid_request`.
  */
@@ -88,10 +128,8 @@ export const readBotInput: Effect.Effect<BotInput, BotError, HttpServerRequest.H
 
     const declaredLength = Number(request.headers["content-length"] ?? "0")
     if (declaredLength > maxBodyBytes) return yield* invalidRequest()
-    const body = yield* HttpIncomingMessage.withMaxBodySize(request.arrayBuffer, Option.some(maxBodyBytes)).pipe(
-      Effect.mapError(invalidRequest)
-    )
-    const fields = yield* decodeBody(new Uint8Array(body), request.headers["content-type"] ?? "")
+    const body = yield* readLimitedBody(NodeHttpServerRequest.toIncomingMessage(request))
+    const fields = yield* decodeBody(body, request.headers["content-type"] ?? "")
     return fields.withFallback(query)
   }
 )
