@@ -5,6 +5,7 @@ import type { NormalizedPhone } from "../domain/Phone.js"
 import { maskPhone } from "../domain/Phone.js"
 import type { DeliveryRoute } from "../otp/OtpSession.js"
 import { withCallTimeout } from "../upstream/Deadline.js"
+import { parseJsonOrUndefined } from "../upstream/json.js"
 import { classifyTransport } from "../upstream/transport.js"
 
 /** GreenSMS did not accept the message: a body with an `error` key (whatever the HTTP status) or an unusable reply. */
@@ -16,14 +17,6 @@ export class DeliveryFailed extends Data.TaggedError("DeliveryFailed")<{
   readonly code?: number | undefined
   readonly detail: string
 }> {}
-
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return undefined
-  }
-}
 
 /**
  * The GreenSMS client: one send method per route, parameters in a JSON body as the newest official SDK
@@ -81,7 +74,9 @@ export class GreenSms extends Effect.Service<GreenSms>()("retailcrm-bot-auth/Gre
                 (error) => new DeliveryFailed({ route, reason: "connection_reset", detail: error.message })
               ),
               Effect.flatMap((body) => {
-                const json = parseJson(body) as { error?: unknown; code?: unknown; request_id?: unknown } | undefined
+                const json = parseJsonOrUndefined(body) as
+                  | { error?: unknown; code?: unknown; request_id?: unknown }
+                  | undefined
                 if (typeof json === "object" && json !== null && "error" in json) {
                   return Effect.fail(
                     new DeliveryFailed({

@@ -3,6 +3,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Duration, Effect, Option, RateLimiter, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { withCallTimeout } from "../upstream/Deadline.js"
+import { parseJsonOrUndefined } from "../upstream/json.js"
 import { classifyTransport } from "../upstream/transport.js"
 import type { CrmError, CrmFieldError } from "./errors.js"
 import { CrmNotFound, CrmRateLimited, CrmRejected, CrmTimeout, CrmUnavailable, isTransient } from "./errors.js"
@@ -30,14 +31,6 @@ const errorEntries = (errors: unknown): ReadonlyArray<CrmFieldError> => {
     return Object.entries(errors).map(([key, message]) => ({ key, message: String(message) }))
   }
   return []
-}
-
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body)
-  } catch {
-    return undefined
-  }
 }
 
 /**
@@ -78,7 +71,7 @@ export class RetailCrm extends Effect.Service<RetailCrm>()("retailcrm-bot-auth/R
               })
           )
         )
-        const json = parseJson(body)
+        const json = parseJsonOrUndefined(body)
         const status = response.status
         if (status === 503 || status === 429) return yield* new CrmRateLimited({ operation, status })
         if (status === 404) return yield* new CrmNotFound({ operation })
