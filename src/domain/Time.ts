@@ -80,9 +80,9 @@ export const parseCrmDateTime = (text: string, timeZone: string): number | undef
   // Two passes settle the offset also next to a daylight-saving change.
   let guess = asUtc
   for (let pass = 0; pass < 2; pass++) {
-    const shown = wallClock(guess, timeZone)
-    const shownAsUtc = Date.UTC(shown.year, shown.month - 1, shown.day, shown.hour, shown.minute, shown.second)
-    guess += asUtc - shownAsUtc
+    const displayed = wallClock(guess, timeZone)
+    const displayedAsUtc = Date.UTC(displayed.year, displayed.month - 1, displayed.day, displayed.hour, displayed.minute, displayed.second)
+    guess += asUtc - displayedAsUtc
   }
   return guess
 }

@@ -32,7 +32,7 @@ export const requestLogger = HttpMiddleware.make((app) =>
     const incomingId = request.headers["x-request-id"]
     const requestId = incomingId !== undefined && validRequestId.test(incomingId) ? incomingId : randomUUID()
     const meta = { errorCode: null as string | null }
-    // The server writes the response before this middleware sees the exit, so the header goes in here.
+    // The server writes the response before this middleware receives the exit, so the header is added here.
     yield* HttpApp.appendPreResponseHandler((_, response) =>
       Effect.succeed(HttpServerResponse.setHeader(response, "X-Request-Id", requestId))
     )

@@ -21,8 +21,8 @@ const queryOf = (url: string): string => {
 const fromSearchParams = (params: URLSearchParams) => BotInput.fromRaw(params.entries())
 
 /**
- * JSON numbers keep their source text, so ids above 2^53 lose no digits; booleans become `"true"` or
- * `"false"`; `null` is absent; objects and arrays are kept apart as non-scalars.
+ * Reads a JSON object body. Numbers keep their source text, so ids above 2^53 lose no digits. Booleans
+ * become `"true"` or `"false"`, `null` is absent, and objects and arrays are kept apart as non-scalars.
  */
 const fromJson = (text: string): Effect.Effect<BotInput, BotError> =>
   Effect.try({

@@ -16,7 +16,7 @@ export type CrmQuery = ReadonlyArray<readonly [string, string]>
 // RetailCRM accepts page sizes of 20, 50 and 100 (a live test saw 300 rejected); 100 keeps lookups to one page.
 const pageSize = "100"
 
-// A loose filter could match many customers; past this many pages the lookup stops and says so in the log.
+// A loose filter could match many customers. Past this many pages the lookup stops and logs a warning.
 const maxPages = 5
 
 /** Reads are repeated on transient failures, twice at most, after a jittered exponential pause. */
