@@ -81,7 +81,14 @@ export const parseCrmDateTime = (text: string, timeZone: string): number | undef
   let guess = asUtc
   for (let pass = 0; pass < 2; pass++) {
     const displayed = wallClock(guess, timeZone)
-    const displayedAsUtc = Date.UTC(displayed.year, displayed.month - 1, displayed.day, displayed.hour, displayed.minute, displayed.second)
+    const displayedAsUtc = Date.UTC(
+      displayed.year,
+      displayed.month - 1,
+      displayed.day,
+      displayed.hour,
+      displayed.minute,
+      displayed.second
+    )
     guess += asUtc - displayedAsUtc
   }
   return guess
