@@ -35,6 +35,8 @@ export interface AppSettings {
     readonly site: Option.Option<string>
     readonly timeout: Duration.Duration
     readonly maxRequestsPerSecond: number
+    /** How long reference data (order statuses, status groups) and resolved catalogue offers are cached. */
+    readonly referenceCacheTtl: Duration.Duration
     /** IANA zone of the `Y-m-d H:i:s` times RetailCRM reads and writes. */
     readonly timeZone: string
     readonly fields: {
@@ -61,6 +63,26 @@ export interface AppSettings {
     readonly baseUrl: Option.Option<string>
     readonly apiKey: Option.Option<Redacted.Redacted>
     readonly timeout: Duration.Duration
+  }
+  readonly orders: {
+    /** Orders shown by `/orders` when the request has no `limit`; 1 to 5. */
+    readonly defaultLimit: number
+    /** Page size of the CRM order list the shown orders are picked from: 20, 50 or 100. */
+    readonly maxLookback: number
+    readonly excludedStatusCodes: ReadonlyArray<string>
+    readonly excludedStatusNames: ReadonlyArray<string>
+    readonly excludedGroupCodes: ReadonlyArray<string>
+    readonly completeGroupCodes: ReadonlyArray<string>
+    readonly completeGroupNames: ReadonlyArray<string>
+    readonly deliveryGroupCodes: ReadonlyArray<string>
+    readonly deliveryGroupNames: ReadonlyArray<string>
+    readonly orderType: Option.Option<string>
+    readonly orderMethod: Option.Option<string>
+    readonly repeatNumberPrefix: string
+    readonly repeatNumberSuffix: string
+    /** Placeholders: `{sourceOrderNumber}`, `{sourceOrderId}`, `{channelType}`. */
+    readonly repeatCommentTemplate: string
+    readonly repeatDedupSeconds: number
   }
   readonly otp: {
     readonly codeLength: number
@@ -155,6 +177,28 @@ const digitPrefixes = (name: string, fallback: ReadonlyArray<string>) =>
     Config.withDefault(fallback)
   )
 
+/** A comma-separated list; blank items are dropped. */
+const textList = (name: string, fallback: ReadonlyArray<string>) =>
+  Config.string(name).pipe(
+    Config.map((value): ReadonlyArray<string> =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "")
+    ),
+    Config.withDefault(fallback)
+  )
+
+const pageSizeOf = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.mapOrFail((value) =>
+      value === 20 || value === 50 || value === 100
+        ? Either.right(value)
+        : Either.left(invalid(`must be 20, 50 or 100 (RetailCRM's page sizes), got ${value}`))
+    ),
+    Config.withDefault(fallback)
+  )
+
 const logLevels: Record<string, LogLevel.LogLevel> = {
   debug: LogLevel.Debug,
   info: LogLevel.Info,
@@ -206,6 +250,7 @@ const settings: Config.Config<AppSettings> = Config.all({
     site: optionalText("RETAILCRM_SITE"),
     timeout: seconds("RETAILCRM_TIMEOUT_SECONDS", 5),
     maxRequestsPerSecond: integer("RETAILCRM_MAX_RPS", 8, 1, 100),
+    referenceCacheTtl: seconds("REFERENCE_CACHE_TTL_SECONDS", 600),
     timeZone: timeZone("RETAILCRM_TIMEZONE", "Europe/Moscow"),
     fields: Config.all({
       binding: Config.all({
@@ -233,6 +278,23 @@ const settings: Config.Config<AppSettings> = Config.all({
     baseUrl: Config.option(httpUrl("DEDUPE_BASE_URL")),
     apiKey: optionalSecret("DEDUPE_API_KEY"),
     timeout: seconds("DEDUPE_TIMEOUT_SECONDS", 10)
+  }),
+  orders: Config.all({
+    defaultLimit: integer("ORDERS_DEFAULT_LIMIT", 3, 1, 5),
+    maxLookback: pageSizeOf("ORDERS_MAX_LOOKBACK", 20),
+    excludedStatusCodes: textList("RETAILCRM_ORDER_EXCLUDED_STATUS_CODES", []),
+    excludedStatusNames: textList("RETAILCRM_ORDER_EXCLUDED_STATUS_NAMES", []),
+    excludedGroupCodes: textList("RETAILCRM_ORDER_EXCLUDED_GROUP_CODES", ["cancel"]),
+    completeGroupCodes: textList("RETAILCRM_ORDER_GROUP_COMPLETE_CODES", ["complete"]),
+    completeGroupNames: textList("RETAILCRM_ORDER_GROUP_COMPLETE_NAMES", []),
+    deliveryGroupCodes: textList("RETAILCRM_ORDER_GROUP_DELIVERY_CODES", ["delivery"]),
+    deliveryGroupNames: textList("RETAILCRM_ORDER_GROUP_DELIVERY_NAMES", []),
+    orderType: optionalText("RETAILCRM_ORDER_TYPE"),
+    orderMethod: optionalText("RETAILCRM_ORDER_METHOD"),
+    repeatNumberPrefix: text("REPEAT_ORDER_NUMBER_PREFIX", "CHT"),
+    repeatNumberSuffix: text("REPEAT_ORDER_NUMBER_SUFFIX", "-BOT"),
+    repeatCommentTemplate: text("REPEAT_ORDER_COMMENT_TEMPLATE", "Повтор заказа {sourceOrderNumber} из чат-бота"),
+    repeatDedupSeconds: integer("REPEAT_ORDER_DEDUP_SECONDS", 600, 0, 86_400)
   }),
   otp: Config.all({
     codeLength: integer("OTP_CODE_LENGTH", 6, 4, 8),

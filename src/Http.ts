@@ -7,11 +7,12 @@ import { HealthHttpLive } from "./health/Http.js"
 import { requestLogger } from "./http/RequestLog.js"
 import { WebhookAuthLive } from "./http/WebhookAuth.js"
 import { MaintenanceLive } from "./Maintenance.js"
+import { OrdersHttpLive } from "./orders/Http.js"
 import { ServicesLive } from "./Services.js"
 import { DatabaseLive } from "./storage/Database.js"
 
 const ApiLive = HttpApiBuilder.api(BotApi).pipe(
-  Layer.provide([HealthHttpLive, AuthHttpLive]),
+  Layer.provide([HealthHttpLive, AuthHttpLive, OrdersHttpLive]),
   Layer.provide(WebhookAuthLive)
 )
 

@@ -11,6 +11,9 @@ import { OtpSessions } from "./otp/OtpSessions.js"
 import { OtpVerifier } from "./otp/OtpVerifier.js"
 import { OwnerLocks } from "./otp/OwnerLocks.js"
 import { SendLimits } from "./otp/SendLimits.js"
+import { OrderLedger } from "./orders/OrderLedger.js"
+import { OrdersFlow } from "./orders/OrdersFlow.js"
+import { ReferenceData } from "./retailcrm/ReferenceData.js"
 import { RetailCrm } from "./retailcrm/RetailCrm.js"
 
 /** Upstream clients and storage: they need only the config, an HTTP client and the SQL client. */
@@ -21,18 +24,20 @@ const FoundationLive = Layer.mergeAll(
   OtpSessions.Default,
   SendLimits.Default,
   ChatbotMarks.Default,
-  OwnerLocks.Default
+  OwnerLocks.Default,
+  OrderLedger.Default
 )
 
 const BuildingBlocksLive = Layer.mergeAll(
   CodeDelivery.Default,
   Bindings.Default,
   PhoneLookup.Default,
-  OtpVerifier.Default
+  OtpVerifier.Default,
+  ReferenceData.Default
 )
 
 /** Every service of the flows, wired together; needs `AppConfig`, an `HttpClient` and a `SqlClient`. */
-export const ServicesLive = AuthFlow.Default.pipe(
+export const ServicesLive = Layer.mergeAll(AuthFlow.Default, OrdersFlow.Default).pipe(
   Layer.provideMerge(OtpIssuer.Default),
   Layer.provideMerge(BuildingBlocksLive),
   Layer.provideMerge(FoundationLive)

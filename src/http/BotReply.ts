@@ -31,6 +31,9 @@ export const errorReply = <Reply extends BaseReply>(definition: ReplyDefinition<
     errorCode: error.code,
     message: errorMessages[error.code]
   }
+  for (const [field, value] of Object.entries(error.fields ?? {})) {
+    if (field in reply && field !== "status" && field !== "errorCode" && field !== "message") reply[field] = value
+  }
   if ("retryAfterSec" in definition.blank) reply.retryAfterSec = error.retryAfterSec ?? null
   if ("text" in definition.blank) reply.text = error.text ?? null
   return reply as unknown as Reply

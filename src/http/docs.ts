@@ -13,7 +13,10 @@ export const fieldDescriptions = {
   phone: "Phone number in any usual format, e.g. +7 900 000-00-01 or 89000000001.",
   deliveryRoute: "telegram, vk or sms. Default: telegram for Telegram, vk for VK, sms otherwise.",
   sessionId: "Session id from the start reply.",
-  code: "The one-time code the shopper received."
+  code: "The one-time code the shopper received.",
+  limit: "Orders to show, 1 to 5; outside the range it is clamped, a non-number means the default.",
+  sourceOrderId: "CRM id of the order to repeat; it must belong to the bound customer.",
+  sourceOrderNumber: "CRM number of the order to repeat, used when sourceOrderId is absent."
 } as const
 
 export type FieldName = keyof typeof fieldDescriptions

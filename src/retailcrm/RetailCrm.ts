@@ -7,8 +7,18 @@ import { parseJsonOrUndefined } from "../upstream/json.js"
 import { classifyTransport } from "../upstream/transport.js"
 import type { CrmError, CrmFieldError } from "./errors.js"
 import { CrmNotFound, CrmRateLimited, CrmRejected, CrmTimeout, CrmUnavailable, isTransient } from "./errors.js"
-import type { Customer } from "./model.js"
-import { CustomerList, CustomerReply, ErrorEnvelope, IdReply } from "./model.js"
+import type { Customer, ReferenceEntry } from "./model.js"
+import {
+  CreatedOrder,
+  CustomerList,
+  CustomerReply,
+  ErrorEnvelope,
+  IdReply,
+  OrderList,
+  OrderReply,
+  StatusesReply,
+  StatusGroupsReply
+} from "./model.js"
 
 /** Query parameters in RetailCRM's bracket notation, in order, e.g. `["filter[ids][]", "1"]`. */
 export type CrmQuery = ReadonlyArray<readonly [string, string]>
@@ -215,6 +225,58 @@ export class RetailCrm extends Effect.Service<RetailCrm>()("retailcrm-bot-auth/R
         IdReply
       ).pipe(Effect.asVoid)
 
-    return { findCustomersByName, findCustomersByCustomField, getCustomer, editCustomer, read, write } as const
+    /** The customer's latest orders, one page of `limit` (20, 50 or 100). */
+    const listCustomerOrders = (customerId: string, limit: number) =>
+      read(
+        "orders.listByCustomer",
+        "/orders",
+        [["filter[customerId]", customerId], ["limit", String(limit)], ["page", "1"], ...siteParam(Option.none())],
+        OrderList
+      ).pipe(Effect.map((reply) => reply.orders))
+
+    /** Orders with exactly this number; RetailCRM's order get has no `by=number`. */
+    const findOrdersByNumber = (number: string, site: Option.Option<string> = Option.none()) =>
+      read(
+        "orders.findByNumber",
+        "/orders",
+        [["filter[numbers][]", number], ["limit", "20"], ["page", "1"], ...siteParam(site)],
+        OrderList
+      ).pipe(Effect.map((reply) => reply.orders.filter((order) => order.number === number)))
+
+    const getOrder = (id: string) =>
+      read("orders.get", `/orders/${encodeURIComponent(id)}`, [["by", "id"], ...siteParam(Option.none())], OrderReply).pipe(
+        Effect.map((reply) => reply.order)
+      )
+
+    /** Creates an order; never repeated here, since a repeat after a lost reply could create a second order. */
+    const createOrder = (order: Readonly<Record<string, unknown>>, site: Option.Option<string>) =>
+      write("orders.create", "/orders/create", { order: JSON.stringify(order) }, site, CreatedOrder)
+
+    const referenceEntries = (entries: unknown): ReadonlyArray<ReferenceEntry> =>
+      Array.isArray(entries) ? [] : Object.values(entries as Readonly<Record<string, ReferenceEntry>>)
+
+    /** Order statuses with their group codes (inactive ones included, since old orders keep them). */
+    const orderStatuses = read("reference.statuses", "/reference/statuses", [], StatusesReply).pipe(
+      Effect.map((reply) => referenceEntries(reply.statuses))
+    )
+
+    const orderStatusGroups = read("reference.statusGroups", "/reference/status-groups", [], StatusGroupsReply).pipe(
+      Effect.map((reply) => referenceEntries(reply.statusGroups))
+    )
+
+    return {
+      findCustomersByName,
+      findCustomersByCustomField,
+      getCustomer,
+      editCustomer,
+      listCustomerOrders,
+      findOrdersByNumber,
+      getOrder,
+      createOrder,
+      orderStatuses,
+      orderStatusGroups,
+      read,
+      write
+    } as const
   })
 }) {}

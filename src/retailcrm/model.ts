@@ -21,6 +21,16 @@ export const CrmMap = Schema.Union(
 
 const OptionalText = Schema.optional(Schema.NullOr(Schema.String))
 
+/** Reads `[]` as an empty object, for objects whose fields are all optional. */
+const orEmptyArray = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.Union(schema, Schema.Array(Schema.Unknown)).pipe(
+    Schema.transform(Schema.typeSchema(schema), {
+      strict: false,
+      decode: (value) => (Array.isArray(value) ? {} : value),
+      encode: (value) => value
+    })
+  )
+
 export const Customer = Schema.Struct({
   id: CrmId,
   site: OptionalText,
@@ -63,3 +73,78 @@ export const customFieldText = (customer: Customer, code: string): string | unde
   if (typeof value === "number" || typeof value === "bigint") return String(value)
   return undefined
 }
+
+/** An order's offer reference; RetailCRM binds catalogue items by `id`, `externalId` or `xmlId`. */
+export const OrderOffer = Schema.Struct({
+  id: Schema.optional(Schema.NullOr(CrmId)),
+  externalId: OptionalText,
+  xmlId: OptionalText,
+  name: OptionalText,
+  displayName: OptionalText,
+  article: OptionalText
+})
+
+export const OrderItem = Schema.Struct({
+  quantity: Schema.optional(Schema.NullOr(Schema.Number)),
+  productName: OptionalText,
+  offer: Schema.optional(Schema.NullOr(orEmptyArray(OrderOffer)))
+})
+
+export type OrderItem = typeof OrderItem.Type
+
+/** `[]` stands for an empty object here too, so every nested object decodes to a record. */
+export const OrderDelivery = Schema.Struct({
+  code: OptionalText,
+  integrationCode: OptionalText,
+  trackNumber: OptionalText,
+  trackingNumber: OptionalText,
+  address: Schema.optional(Schema.NullOr(CrmMap)),
+  data: Schema.optional(Schema.NullOr(CrmMap))
+})
+
+export const Order = Schema.Struct({
+  id: CrmId,
+  number: OptionalText,
+  createdAt: OptionalText,
+  status: OptionalText,
+  site: OptionalText,
+  firstName: OptionalText,
+  lastName: OptionalText,
+  phone: OptionalText,
+  email: OptionalText,
+  customerComment: OptionalText,
+  customer: Schema.optional(Schema.NullOr(Schema.Struct({ id: Schema.optional(Schema.NullOr(CrmId)) }))),
+  items: Schema.optionalWith(Schema.NullOr(Schema.Array(OrderItem)), { default: () => [] }),
+  delivery: Schema.optional(Schema.NullOr(orEmptyArray(OrderDelivery)))
+})
+
+export type Order = typeof Order.Type
+
+export const OrderList = Schema.Struct({
+  orders: Schema.Array(Order),
+  pagination: Schema.optional(Pagination)
+})
+
+export const OrderReply = Schema.Struct({ order: Order })
+
+export const CreatedOrder = Schema.Struct({
+  id: CrmId,
+  order: Schema.optional(Schema.Struct({ number: OptionalText }))
+})
+
+const ReferenceEntry = Schema.Struct({
+  code: Schema.String,
+  name: OptionalText,
+  group: OptionalText
+})
+
+/** `reference/statuses` and `reference/status-groups` send maps keyed by code (`[]` when empty). */
+export const StatusesReply = Schema.Struct({
+  statuses: Schema.Union(Schema.Record({ key: Schema.String, value: ReferenceEntry }), Schema.Array(Schema.Unknown))
+})
+
+export const StatusGroupsReply = Schema.Struct({
+  statusGroups: Schema.Union(Schema.Record({ key: Schema.String, value: ReferenceEntry }), Schema.Array(Schema.Unknown))
+})
+
+export type ReferenceEntry = typeof ReferenceEntry.Type

@@ -51,6 +51,21 @@ const createOtpTables = Effect.gen(function* () {
     )`
 })
 
+const createOrderLedger = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    CREATE TABLE order_ledger (
+      kind TEXT NOT NULL,
+      customer_id TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      order_id TEXT NOT NULL,
+      order_number TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (kind, customer_id, subject)
+    )`
+})
+
 export const migrations = {
-  "0001_otp_sessions": createOtpTables
+  "0001_otp_sessions": createOtpTables,
+  "0002_order_ledger": createOrderLedger
 }
