@@ -180,11 +180,12 @@ const digitPrefixes = (name: string, fallback: ReadonlyArray<string>) =>
 /** A comma-separated list; blank items are dropped. */
 const textList = (name: string, fallback: ReadonlyArray<string>) =>
   Config.string(name).pipe(
-    Config.map((value): ReadonlyArray<string> =>
-      value
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item !== "")
+    Config.map(
+      (value): ReadonlyArray<string> =>
+        value
+          .split(",")
+          .map((item) => item.trim())
+          .filter((item) => item !== "")
     ),
     Config.withDefault(fallback)
   )

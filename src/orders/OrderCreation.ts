@@ -1,7 +1,6 @@
 import { Clock, Data, Effect, Option } from "effect"
-import type { CrmRejected } from "../retailcrm/errors.js"
+import type { CrmError, CrmRejected } from "../retailcrm/errors.js"
 import { isNotProcessed } from "../retailcrm/errors.js"
-import type { CrmError } from "../retailcrm/errors.js"
 import { RetailCrm } from "../retailcrm/RetailCrm.js"
 
 /** RetailCRM refused an item of the order as missing or unavailable. */
@@ -55,7 +54,10 @@ export interface CreateRequest {
   /** Generates a new order number; without it the order is sent unnumbered and a duplicate number is not retried. */
   readonly newNumber?: (() => string) | undefined
   /** Finds an order an earlier attempt may have created although its reply was lost. */
-  readonly findCreated: (number: string | undefined, startedAt: number) => Effect.Effect<Option.Option<CreatedOrderRef>, CrmError>
+  readonly findCreated: (
+    number: string | undefined,
+    startedAt: number
+  ) => Effect.Effect<Option.Option<CreatedOrderRef>, CrmError>
 }
 
 // A duplicate number gets a freshly generated one, up to this many numbers in all.
@@ -91,11 +93,15 @@ export const createOrderOnce = (request: CreateRequest) =>
         if (rejection._tag === "DuplicateNumber" && request.newNumber !== undefined) {
           if (outcomeUnknown) {
             // The number may be taken by our own earlier attempt whose reply was lost.
-            const earlier = yield* request.findCreated(number, startedAt).pipe(Effect.orElseSucceed(() => Option.none()))
+            const earlier = yield* request
+              .findCreated(number, startedAt)
+              .pipe(Effect.orElseSucceed(() => Option.none()))
             if (Option.isSome(earlier)) return earlier.value
           }
           if (numbersUsed >= maxNumbers) return yield* new OrderNotCreated({ reason: "order numbers were taken" })
-          yield* Effect.logInfo("Order number taken; trying a new one").pipe(Effect.annotateLogs({ orderNumber: number }))
+          yield* Effect.logInfo("Order number taken; trying a new one").pipe(
+            Effect.annotateLogs({ orderNumber: number })
+          )
           number = request.newNumber()
           numbersUsed++
           outcomeUnknown = false
@@ -106,7 +112,8 @@ export const createOrderOnce = (request: CreateRequest) =>
 
       if (!isNotProcessed(error)) {
         const found = yield* request.findCreated(number, startedAt).pipe(Effect.either)
-        if (found._tag === "Left") return yield* new OrderNotCreated({ reason: "outcome unknown and the lookup failed" })
+        if (found._tag === "Left")
+          return yield* new OrderNotCreated({ reason: "outcome unknown and the lookup failed" })
         if (Option.isSome(found.right)) {
           yield* Effect.logInfo("Order found after a failed create reply").pipe(
             Effect.annotateLogs({ orderId: found.right.value.orderId, error: error._tag })

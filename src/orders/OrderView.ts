@@ -39,12 +39,12 @@ export interface OrderView {
   readonly deliveryStatus: string
 }
 
-const text = (value: unknown): string | null =>
-  typeof value === "string" && value.trim() !== "" ? value.trim() : null
+const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value.trim() : null)
 
 /** The order's delivery; an absent one (RetailCRM may send `[]`, decoded as `{}`) reads as empty. */
-export const deliveryOf = (order: Order): DeliveryFields & { readonly address?: Readonly<Record<string, unknown>> | null | undefined } =>
-  order.delivery ?? {}
+export const deliveryOf = (
+  order: Order
+): DeliveryFields & { readonly address?: Readonly<Record<string, unknown>> | null | undefined } => order.delivery ?? {}
 
 /** The display name of an item's offer, else its name, else the line's `productName`. */
 export const itemName = (item: OrderItem): string | null => {
@@ -61,18 +61,22 @@ export const itemsText = (order: Order): string =>
 /** `delivery.address.text`, else city and street joined by a comma. */
 export const addressText = (order: Order): string | null => {
   const address = deliveryOf(order).address ?? {}
-  return text(address.text) ?? text([text(address.city), text(address.street)].filter((part) => part !== null).join(", "))
+  return (
+    text(address.text) ?? text([text(address.city), text(address.street)].filter((part) => part !== null).join(", "))
+  )
 }
 
 /** Joins the blocks that have content with a blank line between them. */
-const blocks = (...parts: ReadonlyArray<string | null>) => parts.filter((part) => part !== null && part !== "").join("\n\n")
+const blocks = (...parts: ReadonlyArray<string | null>) =>
+  parts.filter((part) => part !== null && part !== "").join("\n\n")
 
 const lines = (...parts: ReadonlyArray<string | null>) => parts.filter((part) => part !== null).join("\n")
 
 export const renderOrder = (order: Order, statusGroup: StatusGroup, timeZone: string): OrderView => {
   const delivery = deliveryOf(order)
   const orderNumber = text(order.number) ?? order.id
-  const created = order.createdAt === null || order.createdAt === undefined ? undefined : parseCrmDateTime(order.createdAt, timeZone)
+  const created =
+    order.createdAt === null || order.createdAt === undefined ? undefined : parseCrmDateTime(order.createdAt, timeZone)
   const createdAtText = created === undefined ? null : formatRussianDate(created, timeZone)
   const items = itemsText(order)
   const address = addressText(order)
@@ -96,7 +100,13 @@ export const renderOrder = (order: Order, statusGroup: StatusGroup, timeZone: st
     trackingCode,
     trackingUrl: url,
     canTrackOnline: url !== null,
-    detailText: blocks(detailIntro, lines(orderNumber, createdAtText, statusLabel), items, deliveryLine, detailQuestion),
+    detailText: blocks(
+      detailIntro,
+      lines(orderNumber, createdAtText, statusLabel),
+      items,
+      deliveryLine,
+      detailQuestion
+    ),
     repeatConfirmText: blocks(
       `Заказ ${orderNumber}`,
       detailIntro,

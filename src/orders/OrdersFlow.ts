@@ -34,7 +34,10 @@ const customerIdOf = (order: Order): string | undefined => order.customer?.id ??
 
 /** Fills the template's `{sourceOrderNumber}`, `{sourceOrderId}` and `{channelType}`. */
 const fillTemplate = (template: string, values: Readonly<Record<string, string>>) =>
-  template.replace(/\{(sourceOrderNumber|sourceOrderId|channelType)\}/g, (placeholder, name: string) => values[name] ?? placeholder)
+  template.replace(
+    /\{(sourceOrderNumber|sourceOrderId|channelType)\}/g,
+    (placeholder, name: string) => values[name] ?? placeholder
+  )
 
 interface RepeatLine {
   readonly offer: Readonly<Record<string, string>>
@@ -78,7 +81,13 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
         const bound = yield* bindings.resolveBound(request.identity, request.customerId)
         if (Option.isNone(bound)) return { status: "not_authorized" as const }
         const customerId = bound.value.id
-        const limit = Math.min(maxLimit, Math.max(minLimit, Option.getOrElse(request.limit, () => settings.defaultLimit)))
+        const limit = Math.min(
+          maxLimit,
+          Math.max(
+            minLimit,
+            Option.getOrElse(request.limit, () => settings.defaultLimit)
+          )
+        )
 
         const [orders, statuses] = yield* Effect.all(
           [crm.listCustomerOrders(customerId, settings.maxLookback), reference.orderStatuses],
@@ -92,7 +101,13 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
           .map((order) => renderOrder(order, statusGroupOf(statuses.get(order.status ?? "")), crmSettings.timeZone))
 
         if (shown.length === 0) return { status: "empty" as const, customerId, text: emptyListText }
-        return { status: "ok" as const, customerId, shownCount: shown.length, orders: shown, text: renderOrderList(shown) }
+        return {
+          status: "ok" as const,
+          customerId,
+          shownCount: shown.length,
+          orders: shown,
+          text: renderOrderList(shown)
+        }
       })
 
     /** Loads the source order and checks that it is the customer's; anything else is `order_not_found`. */
@@ -161,7 +176,12 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
         return yield* locks.withLock(`repeat|${customerId}|${source.id}`)(
           Effect.gen(function* () {
             const now = yield* Clock.currentTimeMillis
-            const earlier = yield* ledger.findSince("repeat", customerId, source.id, now - settings.repeatDedupSeconds * 1000)
+            const earlier = yield* ledger.findSince(
+              "repeat",
+              customerId,
+              source.id,
+              now - settings.repeatDedupSeconds * 1000
+            )
             if (Option.isSome(earlier)) {
               yield* Effect.logInfo("Repeat within the dedup window; returning the earlier order").pipe(
                 Effect.annotateLogs({ customerId, sourceOrderId: source.id, orderId: earlier.value.orderId })
@@ -184,7 +204,9 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
               ...(source.lastName ? { lastName: source.lastName } : {}),
               ...(source.phone ? { phone: source.phone } : {}),
               ...(email === undefined ? {} : { email }),
-              ...(delivery.address && Object.keys(delivery.address).length > 0 ? { delivery: { address: delivery.address } } : {}),
+              ...(delivery.address && Object.keys(delivery.address).length > 0
+                ? { delivery: { address: delivery.address } }
+                : {}),
               items: lines.map((line) => ({ offer: line.offer, quantity: line.quantity })),
               customerComment: fillTemplate(settings.repeatCommentTemplate, {
                 sourceOrderNumber: source.number ?? source.id,
@@ -200,13 +222,15 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
               findCreated: (number) =>
                 number === undefined
                   ? Effect.succeed(Option.none())
-                  : crm.findOrdersByNumber(number, Option.fromNullable(source.site)).pipe(
-                      Effect.map((orders) =>
-                        Option.fromNullable(orders.find((order) => customerIdOf(order) === customerId)).pipe(
-                          Option.map((order) => ({ orderId: order.id, orderNumber: order.number ?? number }))
+                  : crm
+                      .findOrdersByNumber(number, Option.fromNullable(source.site))
+                      .pipe(
+                        Effect.map((orders) =>
+                          Option.fromNullable(orders.find((order) => customerIdOf(order) === customerId)).pipe(
+                            Option.map((order) => ({ orderId: order.id, orderNumber: order.number ?? number }))
+                          )
                         )
                       )
-                    )
             }).pipe(
               Effect.catchTags({
                 ItemRejected: (rejected) =>
@@ -215,7 +239,8 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
                       code: "item_unavailable",
                       fields: {
                         ...sourceFields,
-                        unavailableItemName: lines[rejected.index ?? firstUnresolved(lines, rejected.messages)]?.name ?? null
+                        unavailableItemName:
+                          lines[rejected.index ?? firstUnresolved(lines, rejected.messages)]?.name ?? null
                       }
                     })
                   ),
@@ -223,15 +248,25 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
                   Effect.logError("Repeat order not created").pipe(
                     Effect.annotateLogs({ customerId, sourceOrderId: source.id, reason: failure.reason }),
                     Effect.zipRight(
-                      Effect.fail(new BotError({ code: "order_create_failed", text: orderHandOffText, fields: sourceFields }))
+                      Effect.fail(
+                        new BotError({ code: "order_create_failed", text: orderHandOffText, fields: sourceFields })
+                      )
                     )
                   )
               })
             )
 
-            yield* ledger.record("repeat", customerId, source.id, { ...result, createdAt: yield* Clock.currentTimeMillis })
+            yield* ledger.record("repeat", customerId, source.id, {
+              ...result,
+              createdAt: yield* Clock.currentTimeMillis
+            })
             yield* Effect.logInfo("Order repeated").pipe(
-              Effect.annotateLogs({ customerId, sourceOrderId: source.id, orderId: result.orderId, orderNumber: result.orderNumber })
+              Effect.annotateLogs({
+                customerId,
+                sourceOrderId: source.id,
+                orderId: result.orderId,
+                orderNumber: result.orderNumber
+              })
             )
             return created(sourceFields, result.orderId, result.orderNumber)
           })
@@ -243,7 +278,11 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
 }) {}
 
 const created = (
-  sourceFields: { readonly customerId: string; readonly sourceOrderId: string; readonly sourceOrderNumber: string | null },
+  sourceFields: {
+    readonly customerId: string
+    readonly sourceOrderId: string
+    readonly sourceOrderNumber: string | null
+  },
   orderId: string,
   orderNumber: string
 ) => ({
@@ -256,6 +295,8 @@ const created = (
 
 /** Without an index in the error key, the first line whose offer reference the error text mentions, else the first. */
 const firstUnresolved = (lines: ReadonlyArray<RepeatLine>, messages: ReadonlyArray<string>) => {
-  const index = lines.findIndex((line) => Object.values(line.offer).some((value) => messages.some((message) => message.includes(value))))
+  const index = lines.findIndex((line) =>
+    Object.values(line.offer).some((value) => messages.some((message) => message.includes(value)))
+  )
   return index === -1 ? 0 : index
 }

@@ -22,7 +22,9 @@ export const readListOrdersRequest = (input: BotInput): Effect.Effect<ListOrders
 export interface RepeatOrderRequest {
   readonly identity: MessengerIdentity
   readonly customerId: Option.Option<string>
-  readonly source: { readonly _tag: "ById"; readonly id: string } | { readonly _tag: "ByNumber"; readonly number: string }
+  readonly source:
+    | { readonly _tag: "ById"; readonly id: string }
+    | { readonly _tag: "ByNumber"; readonly number: string }
 }
 
 export const readRepeatOrderRequest = (input: BotInput): Effect.Effect<RepeatOrderRequest, BotError> =>

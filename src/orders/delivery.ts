@@ -35,7 +35,9 @@ export const readTrackingCode = (delivery: DeliveryFields): string | null =>
 const knownService = (delivery: DeliveryFields) => {
   const code = nonEmpty(delivery.code)
   const integrationCode = nonEmpty(delivery.integrationCode)
-  return (code === null ? undefined : services[code]) ?? (integrationCode === null ? undefined : services[integrationCode])
+  return (
+    (code === null ? undefined : services[code]) ?? (integrationCode === null ? undefined : services[integrationCode])
+  )
 }
 
 export const deliveryServiceName = (delivery: DeliveryFields): string | null => knownService(delivery)?.name ?? null

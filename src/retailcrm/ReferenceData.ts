@@ -30,7 +30,8 @@ export class ReferenceData extends Effect.Service<ReferenceData>()("retailcrm-bo
             code: status.code,
             name: status.name ?? null,
             groupCode: status.group ?? null,
-            groupName: status.group === null || status.group === undefined ? null : (groupNames.get(status.group) ?? null)
+            groupName:
+              status.group === null || status.group === undefined ? null : (groupNames.get(status.group) ?? null)
           }
         ])
       )

@@ -244,9 +244,12 @@ export class RetailCrm extends Effect.Service<RetailCrm>()("retailcrm-bot-auth/R
       ).pipe(Effect.map((reply) => reply.orders.filter((order) => order.number === number)))
 
     const getOrder = (id: string) =>
-      read("orders.get", `/orders/${encodeURIComponent(id)}`, [["by", "id"], ...siteParam(Option.none())], OrderReply).pipe(
-        Effect.map((reply) => reply.order)
-      )
+      read(
+        "orders.get",
+        `/orders/${encodeURIComponent(id)}`,
+        [["by", "id"], ...siteParam(Option.none())],
+        OrderReply
+      ).pipe(Effect.map((reply) => reply.order))
 
     /** Creates an order; never repeated here, since a repeat after a lost reply could create a second order. */
     const createOrder = (order: Readonly<Record<string, unknown>>, site: Option.Option<string>) =>
