@@ -70,8 +70,8 @@ process.stdout.write(`
 retailcrm-bot-auth sandbox
   service    ${stack.url}   (docs: ${stack.url}/docs, OpenAPI: ${stack.url}/openapi.json)
   RetailCRM  ${stack.crm.url}   (emulator, API key "test-crm-key")
-  GreenSMS   ${stack.greenSms.url}   (emulator; every accepted message is printed here)
-  deduper    ${stack.deduper.url}   (emulator)
+  GreenSMS   ${stack.greenSms.url}   (emulator, token "test-greensms-token"; every accepted message is printed here)
+  deduper    ${stack.deduper.url}   (emulator, API key "test-dedupe-key")
   SQLite     ${sqlitePath}
 
 Seed customers:

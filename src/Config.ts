@@ -239,7 +239,7 @@ const greenSmsAuth = Config.all({
 const settings: Config.Config<AppSettings> = Config.all({
   http: Config.all({
     host: text("APP_HOST", "0.0.0.0"),
-    port: Config.port("APP_PORT").pipe(Config.withDefault(8000)),
+    port: integer("APP_PORT", 8000, 1, 65_535),
     webhookToken: optionalSecret("WEBHOOK_TOKEN"),
     requestTimeout: seconds("REQUEST_TIMEOUT_SECONDS", 8)
   }),

@@ -8,6 +8,7 @@ import { requestLogger } from "./http/RequestLog.js"
 import { WebhookAuthLive } from "./http/WebhookAuth.js"
 import { MaintenanceLive } from "./Maintenance.js"
 import { OrdersHttpLive } from "./orders/Http.js"
+import { ReferenceData } from "./retailcrm/ReferenceData.js"
 import { ServicesLive } from "./Services.js"
 import { DatabaseLive } from "./storage/Database.js"
 
@@ -17,6 +18,21 @@ const ApiLive = HttpApiBuilder.api(BotApi).pipe(
 )
 
 const LifecycleLogLive = Layer.scopedDiscard(Effect.addFinalizer(() => Effect.logInfo("Service stopped")))
+
+/**
+ * Reads RetailCRM's order statuses once at start-up: this warms the reference cache and shows a wrong
+ * URL or API key in the log before the first shopper meets it. A failure does not stop the start.
+ */
+const RetailCrmCheckLive = Layer.effectDiscard(
+  Effect.flatMap(ReferenceData, (reference) => reference.orderStatuses).pipe(
+    Effect.zipRight(Effect.logInfo("RetailCRM answered the start-up check")),
+    Effect.catchAll((error) =>
+      Effect.logError("RetailCRM start-up check failed; bot requests get crm_unavailable until it answers").pipe(
+        Effect.annotateLogs({ error: error._tag, errorMsg: error._tag === "CrmRejected" ? error.errorMsg : undefined })
+      )
+    )
+  )
+)
 
 /**
  * The whole service on the given HTTP server: API, docs at `/docs`, OpenAPI at `/openapi.json`, the
@@ -30,6 +46,7 @@ export const serviceLayer = <ROut, E, R>(server: Layer.Layer<ROut, E, R>) =>
     Layer.provide(ApiLive),
     Layer.provide(MaintenanceLive),
     Layer.provide(LifecycleLogLive),
+    Layer.provide(RetailCrmCheckLive),
     Layer.provideMerge(ServicesLive),
     Layer.provide(DatabaseLive),
     Layer.provide(NodeHttpClient.layerUndici),

@@ -16,6 +16,15 @@ const main = Effect.gen(function* () {
   )
 }).pipe(
   Effect.provide(NodeContext.layer),
+  Effect.catchTag("ServeError", (error) =>
+    Effect.sync(() => {
+      const cause = error.cause as { code?: string; message?: string } | undefined
+      process.stderr.write(
+        `Could not start the HTTP server: ${cause?.message ?? String(error.cause)}${cause?.code === "EADDRINUSE" ? ". Another process uses the port: set APP_PORT to a free one." : ""}\n`
+      )
+      process.exitCode = 1
+    })
+  ),
   Effect.catchIf(
     (error): error is InvalidConfig => error instanceof InvalidConfig,
     (error) =>

@@ -32,7 +32,7 @@ export class GreenSms extends Effect.Service<GreenSms>()("retailcrm-bot-auth/Gre
     )
     if (Option.isNone(config.vkFrom)) {
       yield* Effect.logWarning(
-        "GREENSMS_VK_FROM is not set: GreenSMS rejects VK sends without a sender, so they fall back to SMS"
+        "GREENSMS_VK_FROM is not set: GreenSMS rejects VK sends without a sender, so codes go by SMS"
       )
     }
     const authHeaders: Record<string, string> =

@@ -1,4 +1,5 @@
-import { Clock, Duration, Effect, Random } from "effect"
+import { Clock, Duration, Effect, Option, Random } from "effect"
+import { AppConfig } from "../Config.js"
 import type { NormalizedPhone } from "../domain/Phone.js"
 import { maskPhone } from "../domain/Phone.js"
 import { GreenSms } from "../greensms/GreenSms.js"
@@ -23,6 +24,10 @@ const smoothing = 0.2
 export class CodeDelivery extends Effect.Service<CodeDelivery>()("retailcrm-bot-auth/CodeDelivery", {
   effect: Effect.gen(function* () {
     const greenSms = yield* GreenSms
+    const { greenSms: greenSmsConfig } = yield* AppConfig
+    // GreenSMS requires a sender on the VK route, so without one a VK send would fail every time.
+    const usableRoute = (route: DeliveryRoute): DeliveryRoute =>
+      route === "vk" && Option.isNone(greenSmsConfig.vkFrom) ? "sms" : route
     let averageLatency = initialLatencyMillis
 
     const timed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -35,8 +40,9 @@ export class CodeDelivery extends Effect.Service<CodeDelivery>()("retailcrm-bot-
       })
 
     /** Sends the code and returns the route that accepted it; fails with the last route's failure. */
-    const deliver = (route: DeliveryRoute, phone: NormalizedPhone, code: string, sessionId: string) =>
-      timed(
+    const deliver = (requested: DeliveryRoute, phone: NormalizedPhone, code: string, sessionId: string) => {
+      const route = usableRoute(requested)
+      return timed(
         greenSms.send(route, phone, messageText(route, code)).pipe(
           Effect.as(verificationMethod(route)),
           Effect.catchAll((failure) =>
@@ -50,13 +56,14 @@ export class CodeDelivery extends Effect.Service<CodeDelivery>()("retailcrm-bot-
           )
         )
       )
+    }
 
     /** Waits like a real send would, with ±20% jitter, and claims the requested route accepted it. */
-    const imitate = (route: DeliveryRoute) =>
+    const imitate = (requested: DeliveryRoute) =>
       Effect.gen(function* () {
         const jitter = 0.8 + (yield* Random.next) * 0.4
         yield* Effect.sleep(Duration.millis(Math.round(averageLatency * jitter)))
-        return verificationMethod(route)
+        return verificationMethod(usableRoute(requested))
       })
 
     return { deliver, imitate } as const

@@ -127,7 +127,7 @@ export class OtpIssuer extends Effect.Service<OtpIssuer>()("retailcrm-bot-auth/O
           )
           const sentAt = yield* Clock.currentTimeMillis
           yield* sessions.activate(session, accepted, sentAt)
-          yield* Effect.logInfo("Code sent").pipe(
+          yield* Effect.logInfo(session.isFake ? "Fake session created; nothing was sent" : "Code sent").pipe(
             Effect.annotateLogs({
               sessionId,
               purpose: owner.purpose,
@@ -165,33 +165,38 @@ export class OtpIssuer extends Effect.Service<OtpIssuer>()("retailcrm-bot-auth/O
         const session = Option.getOrUndefined(yield* sessions.find(request.sessionId))
         if (session === undefined) return yield* new BotError({ code: "session_not_found" })
         const maskedPhone = maskPhone(session.phone)
+        const fields = { maskedPhone }
         const now = yield* Clock.currentTimeMillis
 
         if (session.state !== "active" || session.attempts >= otp.maxAttempts) {
-          return yield* new BotError({ code: "session_closed" })
+          return yield* new BotError({ code: "session_closed", fields })
         }
-        if (now >= session.expiresAt) return yield* new BotError({ code: "code_expired" })
+        if (now >= session.expiresAt) return yield* new BotError({ code: "code_expired", fields })
         const resendAllowedAt = (session.sentAt ?? now) + cooldownMillis
         if (now < resendAllowedAt) {
-          return yield* new BotError({ code: "resend_too_early", retryAfterSec: secondsUntil(resendAllowedAt, now) })
+          return yield* new BotError({
+            code: "resend_too_early",
+            retryAfterSec: secondsUntil(resendAllowedAt, now),
+            fields
+          })
         }
         if (session.resends >= otp.maxResends) {
           yield* Effect.logInfo("Resend refused: the session used all its resends").pipe(
             Effect.annotateLogs({ sessionId: session.id, phone: maskedPhone })
           )
-          return yield* new BotError({ code: "rate_limited" })
+          return yield* new BotError({ code: "rate_limited", fields })
         }
 
         const reservation = yield* limits.reserve({ sessionId: session.id, ...session, now })
         if (reservation._tag === "Limited") {
-          return yield* new BotError({ code: "rate_limited", retryAfterSec: reservation.retryAfterSec })
+          return yield* new BotError({ code: "rate_limited", retryAfterSec: reservation.retryAfterSec, fields })
         }
 
         const route = Option.getOrElse(request.route, () => session.requestedRoute)
         const { code, hash } = yield* newCode
         const accepted = yield* send(session, route, code).pipe(
           Effect.tapError(() => limits.release(reservation.id)),
-          Effect.mapError(() => new BotError({ code: "delivery_failed" }))
+          Effect.mapError(() => new BotError({ code: "delivery_failed", fields }))
         )
         const sentAt = yield* Clock.currentTimeMillis
         const replaced = yield* sessions.replaceCode(session.id, {
@@ -200,8 +205,8 @@ export class OtpIssuer extends Effect.Service<OtpIssuer>()("retailcrm-bot-auth/O
           now: sentAt,
           expiresAt: sentAt + otp.ttlSeconds * 1000
         })
-        if (!replaced) return yield* new BotError({ code: "session_closed" })
-        yield* Effect.logInfo("Code resent").pipe(
+        if (!replaced) return yield* new BotError({ code: "session_closed", fields })
+        yield* Effect.logInfo(session.isFake ? "Fake session resent; nothing was sent" : "Code resent").pipe(
           Effect.annotateLogs({ sessionId: session.id, phone: maskedPhone, route: accepted, fake: session.isFake })
         )
         return { sessionId: session.id, maskedPhone, retryAfterSec: otp.resendCooldownSeconds }
