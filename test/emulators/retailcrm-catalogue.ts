@@ -33,7 +33,7 @@ export interface ProductInput extends Partial<Omit<Product, "offers">> {
   offers?: OfferInput[]
 }
 
-/** Reference to an offer as order items carry it. The first field present decides the lookup. */
+/** Reference to an offer as order items carry it. The first of `id`, `externalId`, `xmlId` present decides the lookup. */
 export interface OfferReference {
   id?: number
   externalId?: string
@@ -61,11 +61,10 @@ export class Catalogue {
   /** Stores a product with its offers and returns a copy. */
   add(input: ProductInput): Product {
     const id = input.id ?? this.#nextProductId
-    if (this.#products.has(id)) throw new Error(`Product ${id} already exists in the emulator: pass another id or none.`)
+    if (this.#products.has(id))
+      throw new Error(`Product ${id} already exists in the emulator: pass another id or none.`)
     const name = input.name ?? `Test product ${id}`
-    const offerInputs = input.offers ?? [
-      { name, ...(input.article === undefined ? {} : { article: input.article }) }
-    ]
+    const offerInputs = input.offers ?? [{ name, ...(input.article === undefined ? {} : { article: input.article }) }]
 
     let nextOfferId = this.#nextOfferId
     const offers = offerInputs.map((offerInput) => {
@@ -192,5 +191,5 @@ function parseProductFilter(query: URLSearchParams): ProductFilter | InputErrors
 function nameOrArticleMatches(product: Product, query: string): boolean {
   const needle = query.trim().toLowerCase()
   const texts = [product.name, product.article, ...product.offers.map((offer) => offer.article)]
-  return texts.some((text) => text !== undefined && text.toLowerCase().includes(needle))
+  return texts.some((text) => text?.toLowerCase().includes(needle) === true)
 }

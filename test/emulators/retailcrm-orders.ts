@@ -241,8 +241,7 @@ export class OrderBook {
 
   /**
    * Serves `POST /api/v5/orders/create`. Every rejection of the order's content is a 400
-   * "Order is not loaded" whose `errors` map lists all problems found, as RetailCRM does for
-   * an unknown customer.
+   * "Order is not loaded" with one `errors` entry per problem found.
    */
   create(request: RecordedRequest): Reply {
     const form = request.form ?? new URLSearchParams()
@@ -293,7 +292,9 @@ export class OrderBook {
       site,
       customer: { id: customerId ?? this.#createCustomerFor(contact, site) },
       items: keepLastLinePerOffer(items),
-      delivery: isPlainObject(entity.delivery) ? (structuredClone(entity.delivery) as OrderDelivery) : { cost: 0, netCost: 0 },
+      delivery: isPlainObject(entity.delivery)
+        ? (structuredClone(entity.delivery) as OrderDelivery)
+        : { cost: 0, netCost: 0 },
       payments: this.#paymentsFrom(entity.payments),
       customFields: isPlainObject(entity.customFields) ? structuredClone(entity.customFields) : {},
       fromApi: true
@@ -381,7 +382,8 @@ export class OrderBook {
       }
       const initialPrice = raw.initialPrice === undefined ? undefined : Number(raw.initialPrice)
       if (initialPrice !== undefined && (!Number.isFinite(initialPrice) || initialPrice < 0)) {
-        errors[`${key}.initialPrice`] = `The value "${String(raw.initialPrice)}" is not valid: use a number of 0 or more.`
+        errors[`${key}.initialPrice`] =
+          `The value "${String(raw.initialPrice)}" is not valid: use a number of 0 or more.`
       }
       const productName = optionalString(raw.productName)
 
@@ -393,7 +395,7 @@ export class OrderBook {
 
       const offer = this.#resolveOffer(raw.offer, `${key}.offer`, errors)
       if (offer === undefined) return
-      // A client-sent initialPrice overrides the catalogue price, as RetailCRM's API allows.
+      // A client-sent initialPrice overrides the catalogue price, because RetailCRM accepts the field on items.
       items.push(
         definedOnly<OrderItemInput>({
           quantity,
@@ -525,14 +527,15 @@ function sortOrders(orders: readonly StoredOrder[], sort: OrderListSort): Stored
   if (sort === "insertion") return [...orders]
   const direction = sort === "newest" ? -1 : 1
   return [...orders].sort((left, right) => {
-    const byTime = left.createdAt < right.createdAt ? -1 : left.createdAt > right.createdAt ? 1 : 0
-    return direction * (byTime !== 0 ? byTime : left.id - right.id)
+    if (left.createdAt < right.createdAt) return -direction
+    if (left.createdAt > right.createdAt) return direction
+    return direction * (left.id - right.id)
   })
 }
 
 /**
- * Keeps only the last of several lines that refer to the same catalogue offer, as RetailCRM's
- * maintainers describe its handling of such lines.
+ * Keeps only the last of several lines that refer to the same catalogue offer. RetailCRM is
+ * reported to merge such lines this way, so a client should send one line per offer.
  */
 function keepLastLinePerOffer(items: readonly OrderItemInput[]): OrderItemInput[] {
   return items.filter((item, index) => {

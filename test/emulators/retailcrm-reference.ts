@@ -28,13 +28,13 @@ export interface StatusInput {
   group: string
   /** Default true. */
   active?: boolean
-  /** Default 990, the ordering RetailCRM gives statuses an account adds. */
+  /** Default 990, as custom statuses have in RetailCRM's example replies. */
   ordering?: number
 }
 
 type GroupDefinition = Omit<StatusGroup, "statuses">
 
-// The six groups every RetailCRM account starts with, with their default names.
+// RetailCRM's six default status groups with their default names.
 const defaultGroups: readonly GroupDefinition[] = [
   { code: "new", name: "Новый", active: true, ordering: 10, process: false },
   { code: "approval", name: "Согласование", active: true, ordering: 20, process: true },
@@ -107,7 +107,10 @@ export class StatusBook {
       const codes = sortedStatuses.filter((status) => status.group === group.code).map((status) => status.code)
       return { ...group, statuses: codes }
     })
-    return crmReply(200, { success: true, statusGroups: Object.fromEntries(groups.map((group) => [group.code, group])) })
+    return crmReply(200, {
+      success: true,
+      statusGroups: Object.fromEntries(groups.map((group) => [group.code, group]))
+    })
   }
 
   #build(input: StatusInput): Status {

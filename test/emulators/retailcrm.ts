@@ -1,11 +1,68 @@
 import type { RecordedRequest, Reply, Route } from "./http.js"
-import { digitsOf, findRoute, HttpEmulator, isPlainObject, jsonReply } from "./http.js"
+import { digitsOf, findRoute, HttpEmulator, isPlainObject } from "./http.js"
+import type { Offer, OfferInput, Product, ProductInput } from "./retailcrm-catalogue.js"
+import { Catalogue } from "./retailcrm-catalogue.js"
+import type {
+  DeliveryAddress,
+  DeliveryService,
+  Order,
+  OrderCustomerReference,
+  OrderDelivery,
+  OrderInput,
+  OrderItem,
+  OrderItemInput,
+  OrderItemPrice,
+  OrderListSort,
+  OrderOffer
+} from "./retailcrm-orders.js"
+import { OrderBook } from "./retailcrm-orders.js"
+import type { Status, StatusGroup, StatusInput } from "./retailcrm-reference.js"
+import { StatusBook } from "./retailcrm-reference.js"
+import type { ByIdentifier, InputErrors } from "./retailcrm-wire.js"
+import {
+  badBy,
+  crmError,
+  crmReply,
+  formatDateTime,
+  paginate,
+  parseBy,
+  parseEntity,
+  parsePaging
+} from "./retailcrm-wire.js"
+
+export type {
+  DeliveryAddress,
+  DeliveryService,
+  Offer,
+  OfferInput,
+  Order,
+  OrderCustomerReference,
+  OrderDelivery,
+  OrderInput,
+  OrderItem,
+  OrderItemInput,
+  OrderItemPrice,
+  OrderListSort,
+  OrderOffer,
+  Product,
+  ProductInput,
+  Status,
+  StatusGroup,
+  StatusInput
+}
 
 export interface RetailCrmEmulatorOptions {
   apiKey: string
   port?: number
-  /** Store code given to customers created without one (default "test-site"). */
+  /** Store code given to customers and orders created without one (default "test-site"). */
   site?: string
+  /**
+   * IANA time zone of the `Y-m-d H:i:s` times the emulator writes (default "Europe/Moscow").
+   * NOTE: RetailCRM does not document the zone of its times. The service assumes the account's zone.
+   */
+  timeZone?: string
+  /** Initial value of `orderListSort` (default "newest"). */
+  orderListSort?: OrderListSort
 }
 
 export interface CustomerPhone {
@@ -31,20 +88,23 @@ export interface Customer {
 
 export type CustomerInput = Partial<Omit<Customer, "type">>
 
-type ByIdentifier = "id" | "externalId"
-
-const allowedLimits = [20, 50, 100]
 // Fields a customer edit may not change.
 const readOnlyFields = new Set(["id", "type", "createdAt"])
 
 /**
- * In-memory RetailCRM API v5 for tests. It covers the customer methods. Orders, reference
- * books and store products fit in later as more entries in the route table.
+ * In-memory RetailCRM API v5 for tests. It covers customers, orders, order statuses and
+ * status groups, and the product catalogue.
  */
 export class RetailCrmEmulator extends HttpEmulator {
+  /** Order of `GET /api/v5/orders` results, which RetailCRM does not document. Tests may change it at any time. */
+  orderListSort: OrderListSort
   readonly #apiKey: string
   readonly #defaultSite: string
+  readonly #timeZone: string
   readonly #customers = new Map<number, Customer>()
+  readonly #catalogue = new Catalogue()
+  readonly #statuses = new StatusBook()
+  readonly #orders: OrderBook
   readonly #routes: Route[]
   #nextCustomerId = 1001
 
@@ -52,7 +112,19 @@ export class RetailCrmEmulator extends HttpEmulator {
     super()
     this.#apiKey = options.apiKey
     this.#defaultSite = options.site ?? "test-site"
-    // Order matters: "/customers/create" must be tried before "/customers/{id}".
+    this.#timeZone = options.timeZone ?? "Europe/Moscow"
+    // Formatting once makes an unknown time zone fail here rather than on the first request.
+    formatDateTime(new Date(), this.#timeZone)
+    this.orderListSort = options.orderListSort ?? "newest"
+    this.#orders = new OrderBook({
+      defaultSite: this.#defaultSite,
+      catalogue: this.#catalogue,
+      statuses: this.#statuses,
+      now: () => this.#now(),
+      customer: (id) => this.customer(id),
+      findCustomer: (identifier, by, site) => this.#findCustomer(identifier, by, site),
+      addCustomer: (input) => this.addCustomer(input)
+    })
     this.#routes = [
       { method: "GET", pattern: /^\/api\/v5\/customers$/, handle: (request) => this.#listCustomers(request) },
       { method: "POST", pattern: /^\/api\/v5\/customers\/create$/, handle: (request) => this.#createCustomer(request) },
@@ -65,7 +137,21 @@ export class RetailCrmEmulator extends HttpEmulator {
         method: "GET",
         pattern: /^\/api\/v5\/customers\/([^/]+)$/,
         handle: (request, [identifier]) => this.#getCustomer(request, identifier ?? "")
-      }
+      },
+      {
+        method: "GET",
+        pattern: /^\/api\/v5\/orders$/,
+        handle: (request) => this.#orders.list(request, this.orderListSort)
+      },
+      { method: "POST", pattern: /^\/api\/v5\/orders\/create$/, handle: (request) => this.#orders.create(request) },
+      {
+        method: "GET",
+        pattern: /^\/api\/v5\/orders\/([^/]+)$/,
+        handle: (request, [identifier]) => this.#orders.getReply(request, identifier ?? "")
+      },
+      { method: "GET", pattern: /^\/api\/v5\/reference\/statuses$/, handle: () => this.#statuses.statusesReply() },
+      { method: "GET", pattern: /^\/api\/v5\/reference\/status-groups$/, handle: () => this.#statuses.groupsReply() },
+      { method: "GET", pattern: /^\/api\/v5\/store\/products$/, handle: (request) => this.#catalogue.list(request) }
     ]
   }
 
@@ -84,7 +170,7 @@ export class RetailCrmEmulator extends HttpEmulator {
     const customer: Customer = {
       type: "customer",
       site: this.#defaultSite,
-      createdAt: formatDateTime(new Date()),
+      createdAt: this.#now(),
       firstName: "Test",
       lastName: `Customer${id}`,
       phones: [],
@@ -105,6 +191,59 @@ export class RetailCrmEmulator extends HttpEmulator {
   /** Returns copies of all stored customers in id order. */
   customers(): Customer[] {
     return this.#sortedCustomers().map((customer) => structuredClone(customer))
+  }
+
+  /** Stores a product and returns a copy. Product ids start at 2001 and offer ids at 3001 unless given. */
+  addProduct(input: ProductInput = {}): Product {
+    return this.#catalogue.add(input)
+  }
+
+  /** Returns a copy of the stored product, or undefined. */
+  product(id: number): Product | undefined {
+    return this.#catalogue.product(id)
+  }
+
+  /** Returns copies of all stored products in id order. */
+  products(): Product[] {
+    return this.#catalogue.products()
+  }
+
+  /** Replaces every order status. Each must name one of the groups new, approval, assembling, delivery, complete, cancel. */
+  setStatuses(list: readonly StatusInput[]): void {
+    this.#statuses.set(list)
+  }
+
+  /** Adds an order status, or replaces the one with the same code. */
+  addStatus(input: StatusInput): Status {
+    return this.#statuses.add(input)
+  }
+
+  /** Returns copies of all order statuses. */
+  statuses(): Status[] {
+    return this.#statuses.list()
+  }
+
+  /**
+   * Stores an order and returns it as the API sends it. Ids start at 5001 unless given, and the
+   * default number is the id followed by "C".
+   */
+  addOrder(input: OrderInput): Order {
+    return this.#orders.add(input)
+  }
+
+  /** Returns the stored order as the API sends it, or undefined. */
+  order(id: number): Order | undefined {
+    return this.#orders.get(id)
+  }
+
+  /** Returns all stored orders in id order. */
+  orders(): Order[] {
+    return this.#orders.all()
+  }
+
+  /** Returns the orders created through `POST /api/v5/orders/create`, oldest first. */
+  createdOrders(): Order[] {
+    return this.#orders.created()
   }
 
   protected handle(request: RecordedRequest): Reply | Promise<Reply> {
@@ -203,48 +342,14 @@ export class RetailCrmEmulator extends HttpEmulator {
   #sortedCustomers(): Customer[] {
     return [...this.#customers.values()].sort((left, right) => left.id - right.id)
   }
-}
 
-interface Paging {
-  limit: number
-  page: number
+  #now(): string {
+    return formatDateTime(new Date(), this.#timeZone)
+  }
 }
 
 interface CustomerFilter {
   matches: (customer: Customer) => boolean
-}
-
-interface InputErrors {
-  errors: Record<string, string>
-}
-
-function parsePaging(query: URLSearchParams): Paging | InputErrors {
-  const errors: Record<string, string> = {}
-  const limitText = query.get("limit")
-  const limit = limitText === null ? 20 : Number(limitText)
-  if (!allowedLimits.includes(limit)) {
-    errors.limit = `The value "${limitText}" is not valid: use one of ${allowedLimits.join(", ")}.`
-  }
-  const pageText = query.get("page")
-  const page = pageText === null ? 1 : Number(pageText)
-  if (!Number.isInteger(page) || page < 1) {
-    errors.page = `The value "${pageText}" is not valid: use a positive integer.`
-  }
-  return Object.keys(errors).length > 0 ? { errors } : { limit, page }
-}
-
-function paginate<Item>(items: readonly Item[], paging: Paging, key: string): Record<string, unknown> {
-  const start = (paging.page - 1) * paging.limit
-  return {
-    pagination: {
-      limit: paging.limit,
-      totalCount: items.length,
-      currentPage: paging.page,
-      // NOTE: guessed as 0 for an empty result; no public example shows an empty page.
-      totalPageCount: Math.ceil(items.length / paging.limit)
-    },
-    [key]: items.slice(start, start + paging.limit)
-  }
 }
 
 /**
@@ -328,53 +433,4 @@ function mergeCustomFields(target: Record<string, unknown>, changes: unknown): v
 
 function withoutEmptyValues(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== "" && value !== null))
-}
-
-function parseBy(value: string | null): ByIdentifier | undefined {
-  if (value === null || value === "") return "externalId"
-  return value === "id" || value === "externalId" ? value : undefined
-}
-
-// NOTE: the errorMsg for an unsupported `by` is a guess.
-function badBy(): Reply {
-  return crmError(400, "Errors in the input parameters", { by: 'Value must be "id" or "externalId".' })
-}
-
-/** Reads the JSON object carried in one form field, as RetailCRM POST methods expect. */
-function parseEntity(form: URLSearchParams, field: string): { entity: Record<string, unknown> } | { reply: Reply } {
-  const text = form.get(field)
-  if (text === null || text === "") return { reply: crmError(400, `Parameter '${field}' is missing`) }
-  let entity: unknown
-  try {
-    entity = JSON.parse(text)
-  } catch {
-    return { reply: crmError(400, "Errors in the entity format", { [field]: "The value is not valid JSON." }) }
-  }
-  if (!isPlainObject(entity)) {
-    return { reply: crmError(400, "Errors in the entity format", { [field]: "The value must be a JSON object." }) }
-  }
-  if (entity.phones !== undefined && !Array.isArray(entity.phones)) {
-    return {
-      reply: crmError(400, "Errors in the entity format", { [`${field}[phones]`]: "The value must be a list." })
-    }
-  }
-  return { entity }
-}
-
-function crmError(status: number, errorMsg: string, errors?: Record<string, string>): Reply {
-  return crmReply(status, errors === undefined ? { success: false, errorMsg } : { success: false, errorMsg, errors })
-}
-
-function crmReply(status: number, value: unknown): Reply {
-  return jsonReply(status, value, emptyMapAsArray)
-}
-
-// RetailCRM sends an empty map as `[]` (seen in real replies and handled by its official Go client).
-function emptyMapAsArray(_key: string, value: unknown): unknown {
-  return isPlainObject(value) && Object.keys(value).length === 0 ? [] : value
-}
-
-// NOTE: the time zone of RetailCRM's dates is not documented, so the emulator writes UTC.
-function formatDateTime(date: Date): string {
-  return date.toISOString().slice(0, 19).replace("T", " ")
 }
