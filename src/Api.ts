@@ -18,6 +18,7 @@ const withoutDecodeErrors = (spec: Record<string, any>) => {
   >) {
     for (const operation of Object.values(path)) delete operation.responses?.["400"]
   }
+  for (const unused of ["HttpApiDecodeError", "Issue", "PropertyKey"]) delete spec.components?.schemas?.[unused]
   return spec
 }
 
