@@ -62,6 +62,75 @@ const duplicateB = stack.crm.addCustomer({
 })
 stack.deduper.setResult("79000000003", { status: "resolved", finalCustomerId: duplicateA.id, warnings: [] })
 
+// Catalogue and orders of the bound customer: one order per status group and delivery service.
+const offerOf = (name: string, article: string, options: { readonly active?: boolean } = {}) => {
+  const product = stack.crm.addProduct({ name, article, offers: [{ name, article, active: options.active ?? true }] })
+  return product.offers[0] as { id: number; name: string }
+}
+const minoxidil = offerOf("Миноксидил 5%", "MNX-5")
+const shampoo = offerOf("Шампунь с кофеином", "SHP-CAF")
+const biotin = offerOf("Биотин 10 000 мкг", "BIO-10K")
+const retired = offerOf("Сыворотка (снята с продажи)", "SER-OLD", { active: false })
+const ordered = (offer: { id: number }, quantity = 1) => ({ quantity, offer: { id: offer.id } })
+
+stack.crm.addOrder({
+  id: 5001,
+  number: "12345",
+  customer: { id: bound.id },
+  createdAt: "2026-06-01 13:00:00",
+  status: "send-to-delivery",
+  items: [ordered(minoxidil)],
+  delivery: { code: "pr-rs", address: { text: "Москва, Тверская" }, data: { trackNumber: "TRACK123456" } }
+})
+stack.crm.addOrder({
+  id: 5002,
+  number: "12346",
+  customer: { id: bound.id },
+  createdAt: "2026-07-15 09:30:00",
+  status: "complete",
+  items: [ordered(shampoo, 2), ordered(biotin)],
+  delivery: {
+    code: "sdek-v-2-7b30522f5b0a597f679345a92b57c324",
+    address: { city: "Казань", street: "Баумана" },
+    data: { trackNumber: "CDEK0000001" }
+  }
+})
+stack.crm.addOrder({
+  id: 5003,
+  number: "12347",
+  customer: { id: bound.id },
+  createdAt: "2026-11-20 18:05:00",
+  status: "assembling",
+  items: [ordered(biotin)],
+  delivery: { code: "5post", address: { text: "Санкт-Петербург, Невский проспект" } }
+})
+stack.crm.addOrder({
+  id: 5004,
+  number: "12348",
+  customer: { id: bound.id },
+  createdAt: "2026-11-25 12:00:00",
+  status: "cancel-other",
+  items: [ordered(shampoo)],
+  delivery: { code: "pr-rs", address: { text: "Москва, Арбат" } }
+})
+stack.crm.addOrder({
+  id: 5005,
+  number: "12349",
+  customer: { id: bound.id },
+  createdAt: "2026-04-02 10:00:00",
+  status: "complete",
+  items: [ordered(retired)],
+  delivery: { code: "courier", address: { text: "Москва, Ленинский проспект" } }
+})
+stack.crm.addOrder({
+  id: 5006,
+  number: "22001",
+  customer: { id: unbound.id },
+  createdAt: "2026-10-01 11:00:00",
+  status: "complete",
+  items: [ordered(minoxidil)]
+})
+
 stack.greenSms.onMessage((message) => {
   process.stdout.write(`\n>>> GreenSMS ${message.route} to ${maskPhoneForLog(message.to)}: ${message.txt}\n\n`)
 })
@@ -79,6 +148,10 @@ Seed customers:
   ${unbound.id}  ${unbound.firstName} ${unbound.lastName}, +7 900 000-00-02, not bound
   ${duplicateA.id}, ${duplicateB.id}  two customers with +7 900 000-00-03; the deduper picks ${duplicateA.id}
   Any other phone (e.g. +7 900 000-00-09) belongs to nobody and gets a fake session.
+
+Orders of customer ${bound.id} (newest first): 12348 cancelled (hidden from /orders), 12347 assembling (5Post),
+  12346 complete (СДЭК, tracked), 12345 in delivery (Почта РФ, tracked), 12349 complete with an item that is
+  no longer sold (its repeat gets unavailable_item). Order 22001 belongs to customer ${unbound.id}.
 
 Stop with Ctrl+C.
 `)
