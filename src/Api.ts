@@ -3,6 +3,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { AuthApi } from "./authorization/Api.js"
 import { HealthApi } from "./health/Api.js"
 import { OrdersApi } from "./orders/Api.js"
+import { RecommendedApi } from "./recommended/Api.js"
 
 // Both src/ (under tsx) and dist/ sit next to package.json.
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string }
@@ -27,6 +28,7 @@ export class BotApi extends HttpApi.make("retailcrm-bot-auth")
   .add(HealthApi)
   .add(AuthApi)
   .add(OrdersApi)
+  .add(RecommendedApi)
   .annotate(OpenApi.Title, "retailcrm-bot-auth")
   .annotate(OpenApi.Version, version)
   .annotate(

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url"
 import { parseEnv } from "node:util"
 import { FileSystem } from "@effect/platform"
 import {
@@ -83,6 +84,13 @@ export interface AppSettings {
     /** Placeholders: `{sourceOrderNumber}`, `{sourceOrderId}`, `{channelType}`. */
     readonly repeatCommentTemplate: string
     readonly repeatDedupSeconds: number
+  }
+  readonly recommended: {
+    /** JSON file of the recommended sets; by default the one shipped in `config/`. */
+    readonly offersPath: string
+    /** RetailCRM site of recommended orders and of customers created for them. */
+    readonly orderSite: string
+    readonly orderStatus: string
   }
   readonly otp: {
     readonly codeLength: number
@@ -296,6 +304,14 @@ const settings: Config.Config<AppSettings> = Config.all({
     repeatNumberSuffix: text("REPEAT_ORDER_NUMBER_SUFFIX", "-BOT"),
     repeatCommentTemplate: text("REPEAT_ORDER_COMMENT_TEMPLATE", "Повтор заказа {sourceOrderNumber} из чат-бота"),
     repeatDedupSeconds: integer("REPEAT_ORDER_DEDUP_SECONDS", 600, 0, 86_400)
+  }),
+  recommended: Config.all({
+    offersPath: text(
+      "RECOMMENDED_OFFERS_PATH",
+      fileURLToPath(new URL("../config/recommended-offers.json", import.meta.url))
+    ),
+    orderSite: text("RECOMMENDED_ORDER_SITE", "1minoxidil-ru"),
+    orderStatus: text("RECOMMENDED_ORDER_STATUS", "ruchnaia-obrabotka")
   }),
   otp: Config.all({
     codeLength: integer("OTP_CODE_LENGTH", 6, 4, 8),

@@ -8,12 +8,13 @@ import { requestLogger } from "./http/RequestLog.js"
 import { WebhookAuthLive } from "./http/WebhookAuth.js"
 import { MaintenanceLive } from "./Maintenance.js"
 import { OrdersHttpLive } from "./orders/Http.js"
+import { RecommendedHttpLive } from "./recommended/Http.js"
 import { ReferenceData } from "./retailcrm/ReferenceData.js"
 import { ServicesLive } from "./Services.js"
 import { DatabaseLive } from "./storage/Database.js"
 
 const ApiLive = HttpApiBuilder.api(BotApi).pipe(
-  Layer.provide([HealthHttpLive, AuthHttpLive, OrdersHttpLive]),
+  Layer.provide([HealthHttpLive, AuthHttpLive, OrdersHttpLive, RecommendedHttpLive]),
   Layer.provide(WebhookAuthLive)
 )
 

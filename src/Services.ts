@@ -13,6 +13,9 @@ import { OtpSessions } from "./otp/OtpSessions.js"
 import { OtpVerifier } from "./otp/OtpVerifier.js"
 import { OwnerLocks } from "./otp/OwnerLocks.js"
 import { SendLimits } from "./otp/SendLimits.js"
+import { OfferCatalogue } from "./recommended/OfferCatalogue.js"
+import { ProductResolver } from "./recommended/ProductResolver.js"
+import { RecommendedFlow } from "./recommended/RecommendedFlow.js"
 import { ReferenceData } from "./retailcrm/ReferenceData.js"
 import { RetailCrm } from "./retailcrm/RetailCrm.js"
 
@@ -25,7 +28,8 @@ const FoundationLive = Layer.mergeAll(
   SendLimits.Default,
   ChatbotMarks.Default,
   OwnerLocks.Default,
-  OrderLedger.Default
+  OrderLedger.Default,
+  OfferCatalogue.Default
 )
 
 const BuildingBlocksLive = Layer.mergeAll(
@@ -33,11 +37,12 @@ const BuildingBlocksLive = Layer.mergeAll(
   Bindings.Default,
   PhoneLookup.Default,
   OtpVerifier.Default,
-  ReferenceData.Default
+  ReferenceData.Default,
+  ProductResolver.Default
 )
 
 /** Every service of the flows, wired together; needs `AppConfig`, an `HttpClient` and a `SqlClient`. */
-export const ServicesLive = Layer.mergeAll(AuthFlow.Default, OrdersFlow.Default).pipe(
+export const ServicesLive = Layer.mergeAll(AuthFlow.Default, OrdersFlow.Default, RecommendedFlow.Default).pipe(
   Layer.provideMerge(OtpIssuer.Default),
   Layer.provideMerge(BuildingBlocksLive),
   Layer.provideMerge(FoundationLive)

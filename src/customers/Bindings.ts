@@ -2,6 +2,8 @@ import { Clock, Data, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import { BotError } from "../domain/BotError.js"
 import type { MessengerIdentity } from "../domain/Identity.js"
+import type { NormalizedPhone } from "../domain/Phone.js"
+import { normalizePhone } from "../domain/Phone.js"
 import { formatCrmDateTime } from "../domain/Time.js"
 import type { VerificationMethod } from "../otp/OtpSession.js"
 import type { CrmError } from "../retailcrm/errors.js"
@@ -121,22 +123,65 @@ export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bin
 
         const now = yield* Clock.currentTimeMillis
         yield* crm
-          .editCustomer(customerId, {
-            customFields: {
-              [field]: identity.accountId,
-              [fields.lastVerifiedChannel]: identity.channelType,
-              [fields.lastVerifiedAt]: formatCrmDateTime(now, config.timeZone),
-              [fields.lastVerificationMethod]: method
-            }
-          })
+          .editCustomer(customerId, { customFields: bindingFields(identity, method, now) })
           .pipe(Effect.catchTag("CrmNotFound", () => Effect.fail(new CustomerGone({ customerId }))))
         return { customer, verifiedAt: now }
+      })
+
+    /** The binding field with the three `bot_last_*` fields, as written after a verified code. */
+    const bindingFields = (identity: MessengerIdentity, method: VerificationMethod, now: number) => ({
+      [fields.binding[identity.channelType]]: identity.accountId,
+      [fields.lastVerifiedChannel]: identity.channelType,
+      [fields.lastVerifiedAt]: formatCrmDateTime(now, config.timeZone),
+      [fields.lastVerificationMethod]: method
+    })
+
+    /**
+     * Creates a customer bound to the account after a verified code, on `site`. A customer already holding
+     * the account with this phone is taken as the one an earlier, interrupted attempt created; any other
+     * holder is a conflict.
+     */
+    const createBound = (
+      identity: MessengerIdentity,
+      method: VerificationMethod,
+      person: {
+        readonly phone: NormalizedPhone
+        readonly firstName?: string | undefined
+        readonly lastName?: string | undefined
+        readonly email?: string | undefined
+      },
+      site: string
+    ) =>
+      Effect.gen(function* () {
+        const bound = yield* holders(identity)
+        if (bound.length > 0) {
+          const own = bound.find((customer) =>
+            customer.phones.some((entry) => normalizePhone(entry.number ?? "") === person.phone)
+          )
+          if (bound.length === 1 && own !== undefined) return { customerId: own.id, created: false }
+          return yield* new BindingConflict({ holderIds: bound.map((customer) => customer.id) })
+        }
+        const now = yield* Clock.currentTimeMillis
+        const customerId = yield* crm.createCustomer(
+          {
+            ...(person.firstName === undefined ? {} : { firstName: person.firstName }),
+            ...(person.lastName === undefined ? {} : { lastName: person.lastName }),
+            ...(person.email === undefined ? {} : { email: person.email }),
+            phones: [{ number: `+${person.phone}` }],
+            customFields: bindingFields(identity, method, now)
+          },
+          Option.some(site)
+        )
+        yield* Effect.logInfo("Customer created and bound").pipe(
+          Effect.annotateLogs({ customerId, channelType: identity.channelType, site })
+        )
+        return { customerId, created: true }
       })
 
     /** Clears the channel's binding field (set to `""`); the `bot_last_*` fields stay as they were. */
     const unbind = (customer: Customer, identity: MessengerIdentity) =>
       crm.editCustomer(customer.id, { customFields: { [fields.binding[identity.channelType]]: "" } })
 
-    return { resolveBound, bind, unbind, markInteraction } as const
+    return { resolveBound, bind, createBound, unbind, markInteraction } as const
   })
 }) {}

@@ -11,7 +11,7 @@ export class BotError extends Data.TaggedError("BotError")<{
   readonly retryAfterSec?: number | undefined
   readonly text?: string | undefined
   /** Other reply fields the failure fills in, such as the order it concerns; keys the reply lacks are ignored. */
-  readonly fields?: Readonly<Record<string, string | null>> | undefined
+  readonly fields?: Readonly<Record<string, string | boolean | null>> | undefined
 }> {}
 
 export const reject = (
@@ -19,6 +19,6 @@ export const reject = (
   details?: {
     readonly retryAfterSec?: number | undefined
     readonly text?: string | undefined
-    readonly fields?: Readonly<Record<string, string | null>> | undefined
+    readonly fields?: Readonly<Record<string, string | boolean | null>> | undefined
   }
 ): Effect.Effect<never, BotError> => Effect.fail(new BotError({ code, ...details }))

@@ -16,7 +16,11 @@ export const fieldDescriptions = {
   code: "The one-time code the shopper received.",
   limit: "Orders to show, 1 to 5; outside the range it is clamped, a non-number means the default.",
   sourceOrderId: "CRM id of the order to repeat; it must belong to the bound customer.",
-  sourceOrderNumber: "CRM number of the order to repeat, used when sourceOrderId is absent."
+  sourceOrderNumber: "CRM number of the order to repeat, used when sourceOrderId is absent.",
+  offerCode: "Code of the recommended set, as in the sets file.",
+  firstName: "Recipient's first name; default: the customer's own.",
+  lastName: "Recipient's last name; default: the customer's own.",
+  email: "Recipient's email; an invalid one is ignored. Default: the customer's own."
 } as const
 
 export type FieldName = keyof typeof fieldDescriptions

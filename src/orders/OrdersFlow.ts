@@ -94,7 +94,7 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
           { concurrency: 2 }
         ).pipe(Effect.mapError(crmUnavailable))
         const shown = orders
-          .filter((order) => customerIdOf(order) === undefined || customerIdOf(order) === customerId)
+          .filter((order) => customerIdOf(order) === customerId)
           .toSorted(newestFirst)
           .filter((order) => !isExcluded(order, statuses.get(order.status ?? "")))
           .slice(0, limit)

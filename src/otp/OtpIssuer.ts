@@ -23,6 +23,12 @@ export interface IssueRequest {
   /** Finds the session's target; runs only when the start is not a double tap and the phone may get codes. */
   readonly target: Effect.Effect<SessionTarget, BotError>
   readonly details?: string | undefined
+  /**
+   * Tells whether an earlier session of the same owner asked for the same thing, so that a start within
+   * its cooldown is a double tap; by default every earlier session does. A recommended order for another
+   * set is a new request, not a double tap.
+   */
+  readonly isRepeatOf?: ((earlier: OtpSession) => boolean) | undefined
 }
 
 export interface Issued {
@@ -82,7 +88,7 @@ export class OtpIssuer extends Effect.Service<OtpIssuer>()("retailcrm-bot-auth/O
           const now = yield* Clock.currentTimeMillis
 
           const earlier = yield* sessions.findRecentlySent(owner, now - cooldownMillis)
-          if (Option.isSome(earlier)) {
+          if (Option.isSome(earlier) && (request.isRepeatOf?.(earlier.value) ?? true)) {
             yield* Effect.logInfo("Start repeated within the cooldown; returning the earlier session").pipe(
               Effect.annotateLogs({ sessionId: earlier.value.id, phone: maskedPhone })
             )

@@ -9,6 +9,7 @@ import type { CrmError, CrmFieldError } from "./errors.js"
 import { CrmNotFound, CrmRateLimited, CrmRejected, CrmTimeout, CrmUnavailable, isTransient } from "./errors.js"
 import type { Customer, ReferenceEntry } from "./model.js"
 import {
+  CreatedCustomer,
   CreatedOrder,
   CustomerList,
   CustomerReply,
@@ -16,6 +17,7 @@ import {
   IdReply,
   OrderList,
   OrderReply,
+  ProductList,
   StatusesReply,
   StatusGroupsReply
 } from "./model.js"
@@ -267,8 +269,48 @@ export class RetailCrm extends Effect.Service<RetailCrm>()("retailcrm-bot-auth/R
       Effect.map((reply) => referenceEntries(reply.statusGroups))
     )
 
+    /**
+     * Catalogue products matching `query` by name. RetailCRM has no article filter and does not document
+     * whether `filter[name]` matches articles, so the caller checks articles itself.
+     */
+    const findProductsByName = (query: string) =>
+      read(
+        "store.products",
+        "/store/products",
+        [["filter[name]", query], ["limit", pageSize], ["page", "1"], ...siteParam(Option.none())],
+        ProductList
+      ).pipe(Effect.map((reply) => reply.products))
+
+    /** The customer's orders created at or after `createdAtFrom` (`Y-m-d H:i:s` in the CRM's time zone). */
+    const listCustomerOrdersSince = (customerId: string, createdAtFrom: string) =>
+      read(
+        "orders.listByCustomerSince",
+        "/orders",
+        [
+          ["filter[customerId]", customerId],
+          ["filter[createdAtFrom]", createdAtFrom],
+          ["limit", pageSize],
+          ["page", "1"],
+          ...siteParam(Option.none())
+        ],
+        OrderList
+      ).pipe(Effect.map((reply) => reply.orders))
+
+    /** Creates a customer; never repeated here, for the same reason as orders. */
+    const createCustomer = (customer: Readonly<Record<string, unknown>>, site: Option.Option<string>) =>
+      write(
+        "customers.create",
+        "/customers/create",
+        { customer: JSON.stringify(customer) },
+        site,
+        CreatedCustomer
+      ).pipe(Effect.map((reply) => reply.id))
+
     return {
       findCustomersByName,
+      findProductsByName,
+      listCustomerOrdersSince,
+      createCustomer,
       findCustomersByCustomField,
       getCustomer,
       editCustomer,

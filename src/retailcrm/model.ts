@@ -148,3 +148,27 @@ export const StatusGroupsReply = Schema.Struct({
 })
 
 export type ReferenceEntry = typeof ReferenceEntry.Type
+
+export const ProductOffer = Schema.Struct({
+  id: CrmId,
+  article: OptionalText,
+  name: OptionalText,
+  active: Schema.optional(Schema.NullOr(Schema.Boolean))
+})
+
+export const Product = Schema.Struct({
+  id: CrmId,
+  article: OptionalText,
+  name: OptionalText,
+  active: Schema.optional(Schema.NullOr(Schema.Boolean)),
+  offers: Schema.optionalWith(Schema.NullOr(Schema.Array(ProductOffer)), { default: () => [] })
+})
+
+export type Product = typeof Product.Type
+
+export const ProductList = Schema.Struct({
+  products: Schema.Array(Product),
+  pagination: Schema.optional(Pagination)
+})
+
+export const CreatedCustomer = Schema.Struct({ id: CrmId })
