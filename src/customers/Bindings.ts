@@ -6,6 +6,7 @@ import type { NormalizedPhone } from "../domain/Phone.js"
 import { normalizePhone } from "../domain/Phone.js"
 import { formatCrmDateTime } from "../domain/Time.js"
 import type { VerificationMethod } from "../otp/OtpSession.js"
+import { OwnerLocks } from "../otp/OwnerLocks.js"
 import type { CrmError } from "../retailcrm/errors.js"
 import type { Customer } from "../retailcrm/model.js"
 import { customFieldText } from "../retailcrm/model.js"
@@ -33,6 +34,7 @@ export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bin
   effect: Effect.gen(function* () {
     const crm = yield* RetailCrm
     const marks = yield* ChatbotMarks
+    const locks = yield* OwnerLocks
     const { retailCrm: config } = yield* AppConfig
     const fields = config.fields
 
@@ -55,8 +57,14 @@ export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bin
     const markInteraction = (customerId: string) =>
       Effect.gen(function* () {
         if (yield* marks.isMarked(customerId)) return
-        yield* crm.editCustomer(customerId, { customFields: { [fields.chatbotInteracted]: true } })
-        yield* marks.record(customerId, yield* Clock.currentTimeMillis)
+        // Concurrent requests for one customer wait here, and the later ones find the mark recorded.
+        yield* locks.withLock(`mark|${customerId}`)(
+          Effect.gen(function* () {
+            if (yield* marks.isMarked(customerId)) return
+            yield* crm.editCustomer(customerId, { customFields: { [fields.chatbotInteracted]: true } })
+            yield* marks.record(customerId, yield* Clock.currentTimeMillis)
+          })
+        )
       }).pipe(
         Effect.catchAll((error) =>
           Effect.logWarning("Chatbot interaction mark not set").pipe(

@@ -40,7 +40,8 @@ const fillTemplate = (template: string, values: Readonly<Record<string, string>>
   )
 
 interface RepeatLine {
-  readonly offer: Readonly<Record<string, string>>
+  /** `{id}` (a number, as RetailCRM's ids are), `{externalId}` or `{xmlId}`. */
+  readonly offer: Readonly<Record<string, string | number>>
   quantity: number
   readonly name: string
 }
@@ -143,8 +144,8 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
         const lines = new Map<string, RepeatLine>()
         for (const item of order.items ?? []) {
           const offer = item.offer ?? undefined
-          const reference: Record<string, string> | undefined = offer?.id
-            ? { id: offer.id }
+          const reference: Record<string, string | number> | undefined = offer?.id
+            ? { id: Number(offer.id) }
             : offer?.externalId
               ? { externalId: offer.externalId }
               : offer?.xmlId
@@ -296,7 +297,7 @@ const created = (
 /** Without an index in the error key, the first line whose offer reference the error text mentions, else the first. */
 const firstUnresolved = (lines: ReadonlyArray<RepeatLine>, messages: ReadonlyArray<string>) => {
   const index = lines.findIndex((line) =>
-    Object.values(line.offer).some((value) => messages.some((message) => message.includes(value)))
+    Object.values(line.offer).some((value) => messages.some((message) => message.includes(String(value))))
   )
   return index === -1 ? 0 : index
 }

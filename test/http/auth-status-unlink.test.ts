@@ -195,6 +195,17 @@ describe("GET /auth/status", () => {
 })
 
 describe("chatbot_interacted mark", () => {
+  it("writes the mark once on a double tap", async () => {
+    const customer = boundCustomer("st-mark-double", undefined)
+    const replies = await Promise.all([
+      status({ channelType: "telegram", messengerUserId: "st-mark-double" }),
+      status({ channelType: "telegram", messengerUserId: "st-mark-double" })
+    ])
+
+    expect(replies.map((reply) => reply.body.status)).toEqual(["authorized", "authorized"])
+    expect(editsOf(customer)).toEqual([{ chatbot_interacted: true }])
+  })
+
   it("is set once", async () => {
     const customer = boundCustomer("mark-once", "+79000000061")
     const first = await status({ channelType: "telegram", messengerUserId: "mark-once" })
