@@ -500,7 +500,11 @@ describe("request size and routes", () => {
         "/auth/unlink",
         "/health",
         "/orders",
-        "/orders/repeat"
+        "/orders/repeat",
+        "/orders/recommended/preview",
+        "/orders/recommended/create",
+        "/orders/recommended/start",
+        "/orders/recommended/check"
       ].sort()
     )
   })
