@@ -74,7 +74,7 @@ export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bin
       )
 
     /**
-     * Resolves the customer bound to this messenger account: `None` when nobody is, `binding_conflict`
+     * Resolves the customer bound to this messenger account: `None` when no customer is, `binding_conflict`
      * when several are, `customer_mismatch` when the caller's `customerId` names another customer. The
      * caller's `customerId` is a consistency check only and never grants access.
      */

@@ -66,8 +66,8 @@ const maxNumbers = 3
 /**
  * Creates an order without ever creating two. A failure that certainly did nothing (throttled, connection
  * refused) gets one more try. After a failure that may have created the order (timeout, reset, another
- * 5xx) the order is first looked for with `findCreated`, and a hit counts as created; only a miss gets the
- * one more try, with the same number, so a late duplicate is recognised rather than created again.
+ * 5xx) the order is first looked for with `findCreated`, and a hit counts as created. Only a miss gets the
+ * one more try, with the same number, so that a late duplicate is recognised rather than created again.
  */
 export const createOrderOnce = (request: CreateRequest) =>
   Effect.gen(function* () {

@@ -46,7 +46,7 @@ export const deliveryOf = (
   order: Order
 ): DeliveryFields & { readonly address?: Readonly<Record<string, unknown>> | null | undefined } => order.delivery ?? {}
 
-/** The display name of an item's offer, else its name, else the line's `productName`. */
+/** Returns the display name of an item's offer, else its name, else the line's `productName`. */
 export const itemName = (item: OrderItem): string | null => {
   const offer = item.offer ?? undefined
   return text(offer?.displayName) ?? text(offer?.name) ?? text(item.productName)
@@ -84,7 +84,8 @@ export const renderOrder = (order: Order, statusGroup: StatusGroup, timeZone: st
   const trackingCode = readTrackingCode(delivery)
   const url = trackingUrl(delivery)
   const statusLabel = statusLabels[statusGroup]
-  const deliveryLine = address === null ? null : serviceName === null ? address : `${serviceName}: ${address}`
+  let deliveryLine: string | null = address
+  if (address !== null && serviceName !== null) deliveryLine = `${serviceName}: ${address}`
 
   return {
     orderNumber,

@@ -20,8 +20,10 @@ export interface DeliveryFields {
   readonly data?: Readonly<Record<string, unknown>> | null | undefined
 }
 
-const nonEmpty = (value: unknown): string | null =>
-  typeof value === "string" && value.trim() !== "" ? value.trim() : typeof value === "number" ? String(value) : null
+const nonEmpty = (value: unknown): string | null => {
+  if (typeof value === "number") return String(value)
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : null
+}
 
 /** The delivery's code: `delivery.code`, else `delivery.integrationCode`. */
 export const readDeliveryCode = (delivery: DeliveryFields): string | null =>

@@ -13,8 +13,8 @@ export interface ResolvedOffer {
 const isActive = (entity: { readonly active?: boolean | null | undefined }) => entity.active !== false
 
 /**
- * Picks the offer for an article: an active offer whose own article equals it exactly wins; a product
- * whose article equals it counts only when it has exactly one active offer. Never a fuzzy match.
+ * Picks the offer for an article. An active offer whose own article equals it exactly wins. A product
+ * whose article equals it counts only when it has exactly one active offer. Nothing else matches.
  */
 export const pickOffer = (products: ReadonlyArray<Product>, article: string): Option.Option<ResolvedOffer> => {
   const activeProducts = products.filter(isActive)

@@ -1,8 +1,8 @@
 import { Either, Schema } from "effect"
 
 /**
- * What a recommended-order session stores beside the code: the set and the recipient from the start,
- * then each finished stage, so that a replayed check resumes where the last one stopped.
+ * Data a recommended-order session keeps beside the code: the set and the recipient from the start, then
+ * each finished stage, so that a replayed check resumes where the last one stopped.
  */
 export const SessionDetails = Schema.Struct({
   offerCode: Schema.String,
