@@ -41,7 +41,7 @@ interface OrderRecipient {
 const present = (value: string | null | undefined) =>
   value === null || value === undefined || value.trim() === "" ? undefined : value.trim()
 
-/** The first phone of a customer that normalizes, with a `+`, as RetailCRM stores typed phones. */
+/** Returns the customer's first phone that normalizes, with a `+`, as RetailCRM stores typed phones. */
 const customerPhone = (customer: Customer): string | undefined => {
   for (const entry of customer.phones) {
     const phone = normalizePhone(entry.number ?? "")
@@ -54,12 +54,17 @@ const recipientFor = (
   typed: Recipient,
   phone: NormalizedPhone | undefined,
   customer: Customer | undefined
-): OrderRecipient => ({
-  firstName: typed.firstName ?? present(customer?.firstName),
-  lastName: typed.lastName ?? present(customer?.lastName),
-  phone: phone === undefined ? (customer === undefined ? undefined : customerPhone(customer)) : `+${phone}`,
-  email: typed.email ?? validEmail(customer?.email)
-})
+): OrderRecipient => {
+  let recipientPhone: string | undefined
+  if (phone !== undefined) recipientPhone = `+${phone}`
+  else if (customer !== undefined) recipientPhone = customerPhone(customer)
+  return {
+    firstName: typed.firstName ?? present(customer?.firstName),
+    lastName: typed.lastName ?? present(customer?.lastName),
+    phone: recipientPhone,
+    email: typed.email ?? validEmail(customer?.email)
+  }
+}
 
 // Orders are looked for from a minute before the create began, since the CRM's clock may differ from ours.
 const clockSkewMillis = 60_000
@@ -183,6 +188,32 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
       )
     }
 
+    /**
+     * Orders a set for a customer once per dedup window, whichever endpoint asks: a second request for the
+     * same customer and set within `REPEAT_ORDER_DEDUP_SECONDS` gets the first order.
+     */
+    const orderSetOnce = (customerId: string, offer: RecommendedOffer, recipient: OrderRecipient) =>
+      locks.withLock(`recommended|${customerId}|${offer.offerCode}`)(
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const since = now - orderSettings.repeatDedupSeconds * 1000
+          const earlier = yield* ledger.findSince("recommended", customerId, offer.offerCode, since)
+          if (Option.isSome(earlier)) {
+            yield* Effect.logInfo("Recommended order within the dedup window; returning the earlier order").pipe(
+              Effect.annotateLogs({ customerId, offerCode: offer.offerCode, orderId: earlier.value.orderId })
+            )
+            return { orderId: earlier.value.orderId, orderNumber: earlier.value.orderNumber }
+          }
+          const resolved = yield* resolveProduct(offer)
+          const order = yield* placeOrder(customerId, offer, resolved, recipient)
+          yield* ledger.record("recommended", customerId, offer.offerCode, {
+            ...order,
+            createdAt: yield* Clock.currentTimeMillis
+          })
+          return order
+        })
+      )
+
     const preview = (request: PreviewRequest) =>
       Effect.gen(function* () {
         const offer = yield* findOffer(request.offerCode)
@@ -207,32 +238,16 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
         const customer = bound.value
         const fields = { customerId: customer.id, offerCode: offer.offerCode }
 
-        return yield* locks.withLock(`recommended|${customer.id}|${offer.offerCode}`)(
-          Effect.gen(function* () {
-            const now = yield* Clock.currentTimeMillis
-            const since = now - orderSettings.repeatDedupSeconds * 1000
-            const earlier = yield* ledger.findSince("recommended", customer.id, offer.offerCode, since)
-            if (Option.isSome(earlier)) {
-              yield* Effect.logInfo("Recommended order within the dedup window; returning the earlier order").pipe(
-                Effect.annotateLogs({ ...fields, orderId: earlier.value.orderId })
-              )
-              return created(fields, earlier.value.orderId, earlier.value.orderNumber)
-            }
-            const resolved = yield* resolveProduct(offer)
-            const recipient = recipientFor(request.recipient, Option.getOrUndefined(request.phone), customer)
-            const order = yield* placeOrder(customer.id, offer, resolved, recipient)
-            yield* ledger.record("recommended", customer.id, offer.offerCode, {
-              ...order,
-              createdAt: yield* Clock.currentTimeMillis
-            })
-            return created(fields, order.orderId, order.orderNumber)
-          }).pipe(Effect.mapError((error) => withFields(error, fields)))
+        const recipient = recipientFor(request.recipient, Option.getOrUndefined(request.phone), customer)
+        const order = yield* orderSetOnce(customer.id, offer, recipient).pipe(
+          Effect.mapError((error) => withFields(error, fields))
         )
+        return created(fields, order.orderId, order.orderNumber)
       })
 
     /**
-     * Sends a code for a set. The set must resolve to a catalogue offer first (else nothing is sent);
-     * a phone that is not in the CRM gets a real code, and the customer is created after the check.
+     * Sends a code for a set. The set must resolve to a catalogue offer first, or nothing is sent. A phone
+     * that is not in the CRM gets a real code, and the customer is created after the check.
      */
     const start = (request: StartRequest) =>
       Effect.gen(function* () {
@@ -293,8 +308,7 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
         const fields = { customerId: details.customerId, offerCode: details.offerCode, authorized: true }
         if (details.order !== undefined) return created(fields, details.order.id, details.order.number)
         const offer = yield* findOffer(details.offerCode)
-        const resolved = yield* resolveProduct(offer)
-        const order = yield* placeOrder(details.customerId, offer, resolved, {
+        const order = yield* orderSetOnce(details.customerId, offer, {
           ...details.recipient,
           phone: `+${session.phone}`
         })

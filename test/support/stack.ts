@@ -59,7 +59,11 @@ export class Stack {
       })
     ])
     const stack = new Stack(options, crm, greenSms, deduper)
-    await stack.startService()
+    // A service that fails to start must not leave the emulators listening.
+    await stack.startService().catch(async (error: unknown) => {
+      await stack.close()
+      throw error
+    })
     return stack
   }
 
