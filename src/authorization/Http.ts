@@ -11,25 +11,10 @@ export const AuthHttpLive = HttpApiBuilder.group(BotApi, "auth", (handlers) =>
     const flow = yield* AuthFlow
 
     return handlers
-      .handleRaw(
-        "status",
-        runBotEndpoint(statusReply, (input) => Effect.flatMap(readStatusRequest(input), flow.status))
-      )
-      .handleRaw(
-        "start",
-        runBotEndpoint(startReply, (input) => Effect.flatMap(readStartRequest(input), flow.start))
-      )
-      .handleRaw(
-        "check",
-        runBotEndpoint(checkReply, (input) => Effect.flatMap(readCheckRequest(input), flow.check))
-      )
-      .handleRaw(
-        "resend",
-        runBotEndpoint(resendReply, (input) => Effect.flatMap(readResendRequest(input), flow.resend))
-      )
-      .handleRaw(
-        "unlink",
-        runBotEndpoint(unlinkReply, (input) => Effect.flatMap(readStatusRequest(input), flow.unlink))
-      )
+      .handleRaw("status", runBotEndpoint(statusReply, readStatusRequest, flow.status))
+      .handleRaw("start", runBotEndpoint(startReply, readStartRequest, flow.start))
+      .handleRaw("check", runBotEndpoint(checkReply, readCheckRequest, flow.check))
+      .handleRaw("resend", runBotEndpoint(resendReply, readResendRequest, flow.resend))
+      .handleRaw("unlink", runBotEndpoint(unlinkReply, readStatusRequest, flow.unlink))
   })
 )

@@ -40,19 +40,21 @@ export const errorReply = <Reply extends BaseReply>(definition: ReplyDefinition<
 }
 
 /**
- * Runs a bot endpoint: reads the request's fields, runs `flow` within the request deadline, and turns
- * every outcome into an HTTP 200 reply with the endpoint's complete field set. A bug becomes
- * `internal_error` and is logged with its cause; the deadline becomes `timeout`.
+ * Runs a bot endpoint: reads the request's fields, decodes them with `read`, runs `flow` within the
+ * request deadline, and turns every outcome into an HTTP 200 reply with the endpoint's complete field
+ * set. A bug becomes `internal_error` and is logged with its cause; the deadline becomes `timeout`.
  */
 export const runBotEndpoint =
-  <Reply extends BaseReply, R>(
+  <Reply extends BaseReply, Request, R>(
     definition: ReplyDefinition<Reply>,
-    flow: (input: BotInput) => Effect.Effect<Partial<Reply> & Pick<Reply, "status">, BotError, R>
+    read: (input: BotInput) => Effect.Effect<Request, BotError>,
+    flow: (request: Request) => Effect.Effect<Partial<Reply> & Pick<Reply, "status">, BotError, R>
   ) =>
   () =>
     Effect.gen(function* () {
       const { http } = yield* AppConfig
       const reply = yield* readBotInput.pipe(
+        Effect.flatMap(read),
         Effect.flatMap(flow),
         Effect.timeoutFail({ duration: http.requestTimeout, onTimeout: () => new BotError({ code: "timeout" }) }),
         withDeadline(http.requestTimeout),

@@ -11,13 +11,7 @@ export const OrdersHttpLive = HttpApiBuilder.group(BotApi, "orders", (handlers) 
     const flow = yield* OrdersFlow
 
     return handlers
-      .handleRaw(
-        "list",
-        runBotEndpoint(ordersReply, (input) => Effect.flatMap(readListOrdersRequest(input), flow.list))
-      )
-      .handleRaw(
-        "repeat",
-        runBotEndpoint(repeatReply, (input) => Effect.flatMap(readRepeatOrderRequest(input), flow.repeat))
-      )
+      .handleRaw("list", runBotEndpoint(ordersReply, readListOrdersRequest, flow.list))
+      .handleRaw("repeat", runBotEndpoint(repeatReply, readRepeatOrderRequest, flow.repeat))
   })
 )

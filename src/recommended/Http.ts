@@ -12,21 +12,9 @@ export const RecommendedHttpLive = HttpApiBuilder.group(BotApi, "recommended", (
     const flow = yield* RecommendedFlow
 
     return handlers
-      .handleRaw(
-        "preview",
-        runBotEndpoint(previewReply, (input) => Effect.flatMap(readPreviewRequest(input), flow.preview))
-      )
-      .handleRaw(
-        "create",
-        runBotEndpoint(createReply, (input) => Effect.flatMap(readCreateRequest(input), flow.create))
-      )
-      .handleRaw(
-        "start",
-        runBotEndpoint(startReply, (input) => Effect.flatMap(readStartRequest(input), flow.start))
-      )
-      .handleRaw(
-        "check",
-        runBotEndpoint(checkReply, (input) => Effect.flatMap(readCheckRequest(input), flow.check))
-      )
+      .handleRaw("preview", runBotEndpoint(previewReply, readPreviewRequest, flow.preview))
+      .handleRaw("create", runBotEndpoint(createReply, readCreateRequest, flow.create))
+      .handleRaw("start", runBotEndpoint(startReply, readStartRequest, flow.start))
+      .handleRaw("check", runBotEndpoint(checkReply, readCheckRequest, flow.check))
   })
 )
