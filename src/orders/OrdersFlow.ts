@@ -114,7 +114,7 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
     /** Loads the source order and checks that it is the customer's; anything else is `order_not_found`. */
     const loadOwnOrder = (source: RepeatOrderRequest["source"], customerId: string) =>
       Effect.gen(function* () {
-        const notFound = new BotError({ code: "order_not_found" })
+        const notFound = new BotError({ code: "order_not_found", fields: { customerId } })
         const found: Option.Option<Order> =
           source._tag === "ById"
             ? /^\d{1,18}$/.test(source.id)

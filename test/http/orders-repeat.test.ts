@@ -324,6 +324,8 @@ describe("POST /orders/repeat", () => {
       expect(Object.keys(reply.body).sort()).toEqual([...replyKeys].sort())
       expect(reply.body).toMatchObject({
         status: "not_found",
+        customerId: String(customer.id),
+        sourceOrderId: null,
         newOrderId: null,
         newOrderNumber: null,
         text: null,
