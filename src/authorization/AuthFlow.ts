@@ -1,15 +1,14 @@
-import { Clock, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import { Bindings, crmUnavailable } from "../customers/Bindings.js"
+import { withClaimedSession } from "../customers/ClaimedBinding.js"
 import { PhoneLookup } from "../customers/PhoneLookup.js"
-import { BotError } from "../domain/BotError.js"
 import { maskPhone, normalizePhone } from "../domain/Phone.js"
 import { isoUtc } from "../domain/Time.js"
 import type { SessionTarget } from "../otp/OtpIssuer.js"
 import { OtpIssuer } from "../otp/OtpIssuer.js"
 import { OtpSessions } from "../otp/OtpSessions.js"
 import { OtpVerifier } from "../otp/OtpVerifier.js"
-import { isCrmError } from "../retailcrm/errors.js"
 import type { Customer } from "../retailcrm/model.js"
 import type { CheckRequest, ResendRequest, StartRequest, StatusRequest } from "./Requests.js"
 
@@ -74,34 +73,10 @@ export class AuthFlow extends Effect.Service<AuthFlow>()("retailcrm-bot-auth/Aut
         if (customerId === null) return yield* Effect.dieMessage("a real auth session has no customer")
         const method = session.route ?? "sms_otp"
 
-        const bound = yield* bindings.bind(customerId, request.identity, method).pipe(
-          // A technical failure leaves the code usable, so the shopper can retry it; the attempt stays counted.
-          Effect.catchIf(isCrmError, (error) =>
-            Effect.zipRight(sessions.releaseClaim(session.id), Effect.fail(crmUnavailable(error)))
-          ),
-          Effect.catchTags({
-            BindingConflict: (conflict) =>
-              Effect.zipRight(
-                Effect.logWarning("Binding refused: the account is bound to another customer").pipe(
-                  Effect.annotateLogs({
-                    sessionId: session.id,
-                    customerId,
-                    holderIds: conflict.holderIds.join(","),
-                    channelType: request.identity.channelType,
-                    accountId: request.identity.accountId
-                  })
-                ),
-                endSession(session.id, "binding_conflict")
-              ),
-            CustomerGone: () =>
-              Effect.zipRight(
-                Effect.logWarning("Binding refused: the session's customer is gone from RetailCRM").pipe(
-                  Effect.annotateLogs({ sessionId: session.id, customerId })
-                ),
-                endSession(session.id, "session_closed")
-              )
-          }),
-          Effect.onInterrupt(() => sessions.releaseClaim(session.id))
+        const bound = yield* withClaimedSession(
+          session,
+          request.identity,
+          bindings.bind(customerId, request.identity, method)
         )
         yield* sessions.close(session.id, "used", bound.verifiedAt)
         yield* Effect.logInfo("Messenger account bound").pipe(
@@ -122,11 +97,6 @@ export class AuthFlow extends Effect.Service<AuthFlow>()("retailcrm-bot-auth/Aut
           maskedPhone: maskPhone(session.phone)
         }
       })
-
-    const endSession = (sessionId: string, code: "binding_conflict" | "session_closed") =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.zipRight(sessions.close(sessionId, "ended", now), Effect.fail(new BotError({ code })))
-      )
 
     const resend = (request: ResendRequest) =>
       Effect.map(

@@ -2,6 +2,7 @@ import { Clock, Effect, Option } from "effect"
 import type { CheckRequest } from "../authorization/Requests.js"
 import { AppConfig } from "../Config.js"
 import { Bindings, crmUnavailable } from "../customers/Bindings.js"
+import { withClaimedSession } from "../customers/ClaimedBinding.js"
 import { PhoneLookup } from "../customers/PhoneLookup.js"
 import { BotError } from "../domain/BotError.js"
 import { validEmail } from "../domain/Email.js"
@@ -18,7 +19,6 @@ import type { OtpSession } from "../otp/OtpSession.js"
 import { OtpSessions } from "../otp/OtpSessions.js"
 import { OtpVerifier } from "../otp/OtpVerifier.js"
 import { OwnerLocks } from "../otp/OwnerLocks.js"
-import { isCrmError } from "../retailcrm/errors.js"
 import type { Customer } from "../retailcrm/model.js"
 import { RetailCrm } from "../retailcrm/RetailCrm.js"
 import type { RecommendedOffer } from "./OfferCatalogue.js"
@@ -340,23 +340,10 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
             }
 
             const session = yield* verifier.verify(owned)
-            const staged = yield* customerStage(session, stored, request.identity).pipe(
-              Effect.catchIf(isCrmError, (error) =>
-                Effect.zipRight(sessions.releaseClaim(session.id), Effect.fail(crmUnavailable(error)))
-              ),
-              Effect.catchTags({
-                BindingConflict: (conflict) =>
-                  Effect.logWarning("Binding refused: the account is bound to another customer").pipe(
-                    Effect.annotateLogs({ sessionId: session.id, holderIds: conflict.holderIds.join(",") }),
-                    Effect.zipRight(endSession(session.id, "binding_conflict"))
-                  ),
-                CustomerGone: () =>
-                  Effect.logWarning("Binding refused: the session's customer is gone from RetailCRM").pipe(
-                    Effect.annotateLogs({ sessionId: session.id, customerId: session.customerId }),
-                    Effect.zipRight(endSession(session.id, "session_closed"))
-                  )
-              }),
-              Effect.onInterrupt(() => sessions.releaseClaim(session.id))
+            const staged = yield* withClaimedSession(
+              session,
+              request.identity,
+              customerStage(session, stored, request.identity)
             )
             if (staged.customerId === undefined)
               return yield* Effect.dieMessage("the customer stage recorded no customer")
@@ -364,11 +351,6 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
           })
         )
       })
-
-    const endSession = (sessionId: string, code: "binding_conflict" | "session_closed") =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.zipRight(sessions.close(sessionId, "ended", now), Effect.fail(new BotError({ code })))
-      )
 
     return { preview, create, start, check } as const
   })
