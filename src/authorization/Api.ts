@@ -1,91 +1,66 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { errorCodes } from "../domain/ErrorCode.js"
 import { channelTypes } from "../domain/Identity.js"
-import type { ReplyDefinition } from "../http/BotReply.js"
+import { replyDefinition } from "../http/BotReply.js"
 import { alsoMultipart, documentedBody, documentedQuery, withIdentity } from "../http/docs.js"
+import { ErrorCodeField, IdField, MaskedPhoneField, MessageField, TextField } from "../http/replyFields.js"
 import { WebhookAuth } from "../http/WebhookAuth.js"
 
-const ErrorCodeField = Schema.NullOr(Schema.Literal(...errorCodes)).annotations({
-  description: "Set for every status but the normal outcomes."
-})
-const Message = Schema.NullOr(Schema.String).annotations({
-  description: "Russian text for the shopper, fixed per errorCode."
-})
-const Id = Schema.NullOr(Schema.String)
-const MaskedPhone = Schema.NullOr(Schema.String).annotations({ description: "Phone masked as +7 999 ***-**-67." })
 const Seconds = Schema.NullOr(Schema.Int)
 
 export const AuthStatusReply = Schema.Struct({
   status: Schema.Literal("authorized", "not_authorized", "conflict", "error"),
-  customerId: Id,
-  maskedPhone: MaskedPhone,
+  customerId: IdField,
+  maskedPhone: MaskedPhoneField,
   errorCode: ErrorCodeField,
-  message: Message
+  message: MessageField
 }).annotations({ identifier: "AuthStatusReply" })
 
 export const AuthStartReply = Schema.Struct({
   status: Schema.Literal("sent", "rate_limited", "error"),
-  sessionId: Id,
-  maskedPhone: MaskedPhone,
+  sessionId: IdField,
+  maskedPhone: MaskedPhoneField,
   retryAfterSec: Seconds.annotations({ description: "Seconds until a resend (sent) or the next send (rate_limited)." }),
   errorCode: ErrorCodeField,
-  message: Message
+  message: MessageField
 }).annotations({ identifier: "AuthStartReply" })
 
 export const AuthCheckReply = Schema.Struct({
   status: Schema.Literal("authorized", "invalid_code", "expired", "too_many_attempts", "conflict", "error"),
   authorized: Schema.Boolean,
-  customerId: Id,
+  customerId: IdField,
   verifiedUntil: Schema.NullOr(Schema.String).annotations({ description: "ISO 8601 UTC." }),
-  maskedPhone: MaskedPhone,
+  maskedPhone: MaskedPhoneField,
   errorCode: ErrorCodeField,
-  message: Message
+  message: MessageField
 }).annotations({ identifier: "AuthCheckReply" })
 
 export const AuthResendReply = Schema.Struct({
   status: Schema.Literal("sent", "too_early", "expired", "rate_limited", "error"),
   retryAfterSec: Seconds,
-  maskedPhone: MaskedPhone,
+  maskedPhone: MaskedPhoneField,
   errorCode: ErrorCodeField,
-  message: Message
+  message: MessageField
 }).annotations({ identifier: "AuthResendReply" })
 
 export const AuthUnlinkReply = Schema.Struct({
   status: Schema.Literal("unlinked", "not_authorized", "conflict", "error"),
-  customerId: Id,
+  customerId: IdField,
   channelType: Schema.NullOr(Schema.Literal(...channelTypes)),
-  text: Schema.NullOr(Schema.String),
+  text: TextField,
   errorCode: ErrorCodeField,
-  message: Message
+  message: MessageField
 }).annotations({ identifier: "AuthUnlinkReply" })
 
-const base = { errorCode: null, message: null, status: "error" } as const
+export const statusReply = replyDefinition(AuthStatusReply)
 
-export const statusReply: ReplyDefinition<typeof AuthStatusReply.Type> = {
-  statuses: AuthStatusReply.fields.status.literals,
-  blank: { ...base, customerId: null, maskedPhone: null }
-}
+export const startReply = replyDefinition(AuthStartReply)
 
-export const startReply: ReplyDefinition<typeof AuthStartReply.Type> = {
-  statuses: AuthStartReply.fields.status.literals,
-  blank: { ...base, sessionId: null, maskedPhone: null, retryAfterSec: null }
-}
+export const checkReply = replyDefinition(AuthCheckReply, { authorized: false })
 
-export const checkReply: ReplyDefinition<typeof AuthCheckReply.Type> = {
-  statuses: AuthCheckReply.fields.status.literals,
-  blank: { ...base, authorized: false, customerId: null, verifiedUntil: null, maskedPhone: null }
-}
+export const resendReply = replyDefinition(AuthResendReply)
 
-export const resendReply: ReplyDefinition<typeof AuthResendReply.Type> = {
-  statuses: AuthResendReply.fields.status.literals,
-  blank: { ...base, retryAfterSec: null, maskedPhone: null }
-}
-
-export const unlinkReply: ReplyDefinition<typeof AuthUnlinkReply.Type> = {
-  statuses: AuthUnlinkReply.fields.status.literals,
-  blank: { ...base, customerId: null, channelType: null, text: null }
-}
+export const unlinkReply = replyDefinition(AuthUnlinkReply)
 
 export const AuthApi = HttpApiGroup.make("auth")
   .add(

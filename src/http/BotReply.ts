@@ -21,6 +21,25 @@ export interface ReplyDefinition<Reply extends BaseReply> {
   readonly blank: Reply
 }
 
+/**
+ * Derives a reply definition from its schema: the statuses of its `status` literal, and a blank in which
+ * every field is `null` but `status` (`error`) and the fields given in `nonNull`.
+ */
+export const replyDefinition = <
+  Reply extends BaseReply,
+  Fields extends { readonly status: { readonly literals: ReadonlyArray<Reply["status"]> } }
+>(
+  schema: { readonly Type: Reply; readonly fields: Fields },
+  nonNull: Partial<Reply> = {}
+): ReplyDefinition<Reply> => ({
+  statuses: schema.fields.status.literals,
+  blank: {
+    ...Object.fromEntries(Object.keys(schema.fields).map((field) => [field, null])),
+    ...nonNull,
+    status: "error"
+  } as unknown as Reply
+})
+
 /** Builds the reply for a failure: the status its code maps to (or `error`), the code and its fixed message. */
 export const errorReply = <Reply extends BaseReply>(definition: ReplyDefinition<Reply>, error: BotError): Reply => {
   const mapped = statusForCode(error.code)

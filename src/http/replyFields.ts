@@ -15,5 +15,6 @@ export const IdField = Schema.NullOr(Schema.String)
 
 export const TextField = Schema.NullOr(Schema.String)
 
-/** Base of every reply definition's blank: status `error`, no error code, no message. */
-export const blankBase = { errorCode: null, message: null, status: "error" } as const
+export const MaskedPhoneField = Schema.NullOr(Schema.String).annotations({
+  description: "Phone masked as +7 999 ***-**-67."
+})

@@ -1,8 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import type { ReplyDefinition } from "../http/BotReply.js"
+import { replyDefinition } from "../http/BotReply.js"
 import { alsoMultipart, documentedBody, documentedQuery, withIdentity } from "../http/docs.js"
-import { blankBase, ErrorCodeField, IdField, MessageField, TextField } from "../http/replyFields.js"
+import { ErrorCodeField, IdField, MessageField, TextField } from "../http/replyFields.js"
 import { WebhookAuth } from "../http/WebhookAuth.js"
 
 const Nullable = Schema.NullOr(Schema.String)
@@ -51,24 +51,9 @@ export const RepeatReply = Schema.Struct({
   message: MessageField
 }).annotations({ identifier: "RepeatOrderReply" })
 
-export const ordersReply: ReplyDefinition<typeof OrdersReply.Type> = {
-  statuses: OrdersReply.fields.status.literals,
-  blank: { ...blankBase, customerId: null, shownCount: 0, orders: [], text: null }
-}
+export const ordersReply = replyDefinition(OrdersReply, { shownCount: 0, orders: [] })
 
-export const repeatReply: ReplyDefinition<typeof RepeatReply.Type> = {
-  statuses: RepeatReply.fields.status.literals,
-  blank: {
-    ...blankBase,
-    customerId: null,
-    sourceOrderId: null,
-    sourceOrderNumber: null,
-    newOrderId: null,
-    newOrderNumber: null,
-    unavailableItemName: null,
-    text: null
-  }
-}
+export const repeatReply = replyDefinition(RepeatReply)
 
 export const OrdersApi = HttpApiGroup.make("orders")
   .add(

@@ -1,12 +1,11 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import type { ReplyDefinition } from "../http/BotReply.js"
+import { replyDefinition } from "../http/BotReply.js"
 import { alsoMultipart, documentedBody, withIdentity } from "../http/docs.js"
-import { blankBase, ErrorCodeField, IdField, MessageField, TextField } from "../http/replyFields.js"
+import { ErrorCodeField, IdField, MaskedPhoneField, MessageField, TextField } from "../http/replyFields.js"
 import { WebhookAuth } from "../http/WebhookAuth.js"
 
 const OfferCode = Schema.NullOr(Schema.String)
-const MaskedPhone = Schema.NullOr(Schema.String).annotations({ description: "Phone masked as +7 999 ***-**-67." })
 
 export const PreviewReply = Schema.Struct({
   status: Schema.Literal("ok", "unknown_offer", "conflict", "error"),
@@ -33,7 +32,7 @@ export const CreateReply = Schema.Struct({
 export const StartReply = Schema.Struct({
   status: Schema.Literal("sent", "rate_limited", "unknown_offer", "error"),
   sessionId: IdField,
-  maskedPhone: MaskedPhone,
+  maskedPhone: MaskedPhoneField,
   retryAfterSec: Schema.NullOr(Schema.Int),
   offerCode: OfferCode,
   errorCode: ErrorCodeField,
@@ -52,33 +51,13 @@ export const CheckReply = Schema.Struct({
   message: MessageField
 }).annotations({ identifier: "RecommendedCheckReply" })
 
-export const previewReply: ReplyDefinition<typeof PreviewReply.Type> = {
-  statuses: PreviewReply.fields.status.literals,
-  blank: { ...blankBase, offerCode: null, title: null, text: null, authorized: false, customerId: null }
-}
+export const previewReply = replyDefinition(PreviewReply, { authorized: false })
 
-export const createReply: ReplyDefinition<typeof CreateReply.Type> = {
-  statuses: CreateReply.fields.status.literals,
-  blank: { ...blankBase, customerId: null, offerCode: null, newOrderId: null, newOrderNumber: null, text: null }
-}
+export const createReply = replyDefinition(CreateReply)
 
-export const startReply: ReplyDefinition<typeof StartReply.Type> = {
-  statuses: StartReply.fields.status.literals,
-  blank: { ...blankBase, sessionId: null, maskedPhone: null, retryAfterSec: null, offerCode: null }
-}
+export const startReply = replyDefinition(StartReply)
 
-export const checkReply: ReplyDefinition<typeof CheckReply.Type> = {
-  statuses: CheckReply.fields.status.literals,
-  blank: {
-    ...blankBase,
-    authorized: false,
-    customerId: null,
-    offerCode: null,
-    newOrderId: null,
-    newOrderNumber: null,
-    text: null
-  }
-}
+export const checkReply = replyDefinition(CheckReply, { authorized: false })
 
 export const RecommendedApi = HttpApiGroup.make("recommended")
   .add(

@@ -327,10 +327,10 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
     const check = (request: CheckRequest) =>
       Effect.gen(function* () {
         const owned = { ...request, purpose: "recommended_order" as const }
-        const loaded = yield* verifier.load(owned)
 
-        // A check replayed after the customer stage resumes at the order, without the code.
-        return yield* locks.withLock(`session|${loaded.id}`)(
+        // Checks of one session run one at a time. A check replayed after the customer stage resumes at the
+        // order, without the code.
+        return yield* locks.withLock(`session|${request.sessionId}`)(
           Effect.gen(function* () {
             const current = yield* verifier.load(owned)
             const stored = readDetails(current.details)
