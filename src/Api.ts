@@ -10,7 +10,7 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 
 /**
  * Drops the 400 responses the platform adds to every operation: the handlers read requests themselves
- * and answer bad input with HTTP 200 and `invalid_request`, so a 400 never happens.
+ * and reply to bad input with HTTP 200 and `invalid_request`, so a 400 never happens.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the platform types the OpenAPI transform with `any`.
 const withoutDecodeErrors = (spec: Record<string, any>) => {

@@ -28,7 +28,9 @@ const RetailCrmCheckLive = Layer.effectDiscard(
   Effect.flatMap(ReferenceData, (reference) => reference.orderStatuses).pipe(
     Effect.zipRight(Effect.logInfo("RetailCRM answered the start-up check")),
     Effect.catchAll((error) =>
-      Effect.logError("RetailCRM start-up check failed; bot requests get crm_unavailable until it answers").pipe(
+      Effect.logError(
+        "RetailCRM start-up check failed; bot requests get crm_unavailable until RetailCRM responds. Check RETAILCRM_BASE_URL and RETAILCRM_API_KEY"
+      ).pipe(
         Effect.annotateLogs({ error: error._tag, errorMsg: error._tag === "CrmRejected" ? error.errorMsg : undefined })
       )
     )

@@ -17,7 +17,7 @@ export const unlinkedText =
 
 const dayMillis = 24 * 60 * 60 * 1000
 
-/** The masked first phone of a customer that normalizes, if any. */
+/** Returns the customer's first phone that normalizes, masked, or `null` when there is none. */
 const firstMaskedPhone = (customer: Customer): string | null => {
   for (const entry of customer.phones) {
     const phone = normalizePhone(entry.number ?? "")

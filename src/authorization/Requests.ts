@@ -17,8 +17,11 @@ export const readPhone = (input: BotInput): Effect.Effect<NormalizedPhone, BotEr
     return Option.isSome(phone) ? Effect.succeed(phone.value) : Effect.fail(new BotError({ code: "invalid_phone" }))
   })
 
-const defaultRoute = (channelType: ChannelType): DeliveryRoute =>
-  channelType === "telegram" ? "telegram" : channelType === "vk" ? "vk" : "sms"
+const defaultRoute = (channelType: ChannelType): DeliveryRoute => {
+  if (channelType === "telegram") return "telegram"
+  if (channelType === "vk") return "vk"
+  return "sms"
+}
 
 /** `deliveryRoute` when given (an unknown value is `invalid_request`), else the channel's default route. */
 export const readRoute = (input: BotInput, channelType: ChannelType): Effect.Effect<DeliveryRoute, BotError> =>

@@ -13,7 +13,7 @@ import { customFieldText } from "../retailcrm/model.js"
 import { RetailCrm } from "../retailcrm/RetailCrm.js"
 import { ChatbotMarks } from "./ChatbotMarks.js"
 
-/** Another customer already holds the messenger account in the channel's binding field. */
+/** Another customer's binding field of the channel already contains the messenger account id. */
 export class BindingConflict extends Data.TaggedError("BindingConflict")<{
   readonly holderIds: ReadonlyArray<string>
 }> {}
@@ -27,8 +27,8 @@ export class CustomerGone extends Data.TaggedError("CustomerGone")<{
 export const crmUnavailable = (_: CrmError) => new BotError({ code: "crm_unavailable" })
 
 /**
- * Messenger bindings: the customer custom field of each channel holds the bound account id. RetailCRM
- * is the only record of them; nothing is cached here.
+ * Messenger bindings: the customer custom field of each channel contains the bound account id. RetailCRM
+ * is the only record of them, so nothing is cached here.
  */
 export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bindings", {
   effect: Effect.gen(function* () {
@@ -38,7 +38,7 @@ export class Bindings extends Effect.Service<Bindings>()("retailcrm-bot-auth/Bin
     const { retailCrm: config } = yield* AppConfig
     const fields = config.fields
 
-    /** Customers whose binding field holds exactly this account id; the CRM filter alone may match loosely. */
+    /** Finds the customers whose binding field equals this account id, since the CRM filter may match loosely. */
     const holders = (identity: MessengerIdentity) => {
       const field = fields.binding[identity.channelType]
       return crm

@@ -11,7 +11,7 @@ export const HealthHttpLive = HttpApiBuilder.group(BotApi, "health", (handlers) 
       sql`SELECT 1`.pipe(
         Effect.as(HttpServerResponse.unsafeJson({ status: "ok" })),
         Effect.catchAll((error) =>
-          Effect.logError("Health check: the database did not answer").pipe(
+          Effect.logError("Health check failed: the database query failed").pipe(
             Effect.annotateLogs("error", error.message),
             Effect.as(HttpServerResponse.unsafeJson({ status: "error" }, { status: 503 }))
           )

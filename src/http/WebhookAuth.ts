@@ -16,8 +16,8 @@ export class WebhookAuth extends HttpApiMiddleware.Tag<WebhookAuth>()("retailcrm
 }) {}
 
 /** Compares in constant time; a length difference is visible, the content is not. */
-const sameSecret = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given, "utf8")
+const sameSecret = (received: string, expected: string): boolean => {
+  const a = Buffer.from(received, "utf8")
   const b = Buffer.from(expected, "utf8")
   return a.length === b.length && timingSafeEqual(a, b)
 }
@@ -30,11 +30,11 @@ export const WebhookAuthLive = Layer.effect(
       yield* Effect.logWarning("WEBHOOK_TOKEN is not set: the bot endpoints accept requests from anyone")
     }
     // A missing header or parameter arrives as an empty value, which never matches a set token.
-    const check = (given: Redacted.Redacted) =>
+    const check = (received: Redacted.Redacted) =>
       Option.match(http.webhookToken, {
         onNone: () => Effect.void,
         onSome: (expected) =>
-          sameSecret(Redacted.value(given), Redacted.value(expected))
+          sameSecret(Redacted.value(received), Redacted.value(expected))
             ? Effect.void
             : Effect.fail(new HttpApiError.Unauthorized())
       })

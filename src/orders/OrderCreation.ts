@@ -31,8 +31,8 @@ const numberWord = /(?:^|[^a-z])number(?:[^a-z]|$)/i
 
 /**
  * Reads an order-create rejection. RetailCRM documents none of these texts, so this is the one place
- * that interprets them: an error key naming `items` or `offer` is an unavailable item (the index in a
- * key like `items[1].offer` points to the line), and a key or text naming `number` is a duplicate number.
+ * that interprets them. An error key naming `items` or `offer` is an unavailable item, and the index in a
+ * key like `items[1].offer` points to the line. A key or text naming `number` is a duplicate number.
  */
 export const classifyRejection = (error: CrmRejected): Rejection => {
   const itemErrors = error.errors.filter((entry) => itemKey.test(entry.key))

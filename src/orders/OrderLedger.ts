@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 
-/** What an order was created from: a repeat of a source order, or a recommended set. */
+/** Origin of a bot-created order: a repeat of a source order, or a recommended set. */
 export type LedgerKind = "repeat" | "recommended"
 
 export interface LedgerEntry {

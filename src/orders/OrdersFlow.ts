@@ -94,20 +94,20 @@ export class OrdersFlow extends Effect.Service<OrdersFlow>()("retailcrm-bot-auth
           [crm.listCustomerOrders(customerId, settings.maxLookback), reference.orderStatuses],
           { concurrency: 2 }
         ).pipe(Effect.mapError(crmUnavailable))
-        const shown = orders
+        const visibleOrders = orders
           .filter((order) => customerIdOf(order) === customerId)
           .toSorted(newestFirst)
           .filter((order) => !isExcluded(order, statuses.get(order.status ?? "")))
           .slice(0, limit)
           .map((order) => renderOrder(order, statusGroupOf(statuses.get(order.status ?? "")), crmSettings.timeZone))
 
-        if (shown.length === 0) return { status: "empty" as const, customerId, text: emptyListText }
+        if (visibleOrders.length === 0) return { status: "empty" as const, customerId, text: emptyListText }
         return {
           status: "ok" as const,
           customerId,
-          shownCount: shown.length,
-          orders: shown,
-          text: renderOrderList(shown)
+          shownCount: visibleOrders.length,
+          orders: visibleOrders,
+          text: renderOrderList(visibleOrders)
         }
       })
 

@@ -33,7 +33,7 @@ export const readDeliveryCode = (delivery: DeliveryFields): string | null =>
 export const readTrackingCode = (delivery: DeliveryFields): string | null =>
   nonEmpty(delivery.data?.trackNumber) ?? nonEmpty(delivery.trackNumber) ?? nonEmpty(delivery.trackingNumber)
 
-/** The known service of the delivery: by `delivery.code`, or failing that by `delivery.integrationCode`. */
+/** Finds the delivery's service by `delivery.code`, or failing that by `delivery.integrationCode`. */
 const knownService = (delivery: DeliveryFields) => {
   const code = nonEmpty(delivery.code)
   const integrationCode = nonEmpty(delivery.integrationCode)

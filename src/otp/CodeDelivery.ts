@@ -17,9 +17,9 @@ const initialLatencyMillis = 300
 const smoothing = 0.2
 
 /**
- * Sends codes through GreenSMS, falling back to SMS when Telegram or VK fails synchronously, and
- * imitates a send for fake sessions: a fake waits about as long as recent real sends took, so a phone
- * that is not a customer is not visibly faster.
+ * Sends codes through GreenSMS, falling back to SMS when Telegram or VK fails synchronously. For fake
+ * sessions it imitates a send, waiting about as long as recent real sends took, so that a phone that is
+ * not a customer's is not visibly faster.
  */
 export class CodeDelivery extends Effect.Service<CodeDelivery>()("retailcrm-bot-auth/CodeDelivery", {
   effect: Effect.gen(function* () {

@@ -10,7 +10,7 @@ import { OtpSessions } from "./OtpSessions.js"
 import { OwnerLocks } from "./OwnerLocks.js"
 import { SendLimits } from "./SendLimits.js"
 
-/** Whom a new session verifies: a known customer, a customer to create after the check, or nobody (fake). */
+/** Customer a new session verifies: a known one, one to create after the check, or none (a fake session). */
 export type SessionTarget =
   | { readonly _tag: "Customer"; readonly customerId: string }
   | { readonly _tag: "CreateCustomer" }
@@ -24,9 +24,9 @@ export interface IssueRequest {
   readonly target: Effect.Effect<SessionTarget, BotError>
   readonly details?: string | undefined
   /**
-   * Tells whether an earlier session of the same owner asked for the same thing, so that a start within
-   * its cooldown is a double tap; by default every earlier session does. A recommended order for another
-   * set is a new request, not a double tap.
+   * Returns whether an earlier session of the same owner was for the same request, which makes a start
+   * within its cooldown a double tap. By default every earlier session counts. A recommended order for
+   * another set is a new request, not a double tap.
    */
   readonly isRepeatOf?: ((earlier: OtpSession) => boolean) | undefined
 }
@@ -78,7 +78,7 @@ export class OtpIssuer extends Effect.Service<OtpIssuer>()("retailcrm-bot-auth/O
     /**
      * Starts a session: a double tap within the resend cooldown gets the earlier session's reply, then the
      * send limits apply, then the code is stored and sent. Phones outside `OTP_ALLOWED_PHONE_PREFIXES` get
-     * a fake session, as do unknown phones when the target says so.
+     * a fake session, as do unknown phones when `target` returns `Fake`.
      */
     const start = (request: IssueRequest): Effect.Effect<Issued, BotError> =>
       locks.withLock(ownerKey(request.owner))(

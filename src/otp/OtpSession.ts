@@ -2,10 +2,10 @@ import type { ChannelType } from "../domain/Identity.js"
 import type { NormalizedPhone } from "../domain/Phone.js"
 import type { CodeHash } from "./OtpCode.js"
 
-/** What a session verifies the shopper for; a code issued for one purpose never works for another. */
+/** Purpose of a session. A code issued for one purpose never works for another. */
 export type Purpose = "auth" | "recommended_order"
 
-/** Route a shopper asks for; GreenSMS has one send method per route. */
+/** Route a shopper requests. GreenSMS has one send method per route. */
 export type DeliveryRoute = "telegram" | "vk" | "sms"
 
 export const deliveryRoutes: ReadonlyArray<DeliveryRoute> = ["telegram", "vk", "sms"]
@@ -34,7 +34,7 @@ export interface OtpSession extends SessionOwner {
   readonly chatExternalId: string | null
   /** CRM customer the code verifies; `null` for a fake session, or when the customer is created after the check. */
   readonly customerId: string | null
-  /** A fake session stands in for a phone with no customer: no code was sent and none matches. */
+  /** Whether this is a fake session, made for a phone with no customer: no code was sent and none matches. */
   readonly isFake: boolean
   readonly requestedRoute: DeliveryRoute
   readonly route: VerificationMethod | null

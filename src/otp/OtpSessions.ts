@@ -57,7 +57,7 @@ const toSession = (row: typeof SessionRow.Type): OtpSession => ({
 /**
  * OTP sessions in SQLite. Every state change is one conditional statement (or one short transaction),
  * so concurrent requests for the same session cannot both pass a check: the row count decides.
- * Storage failures are defects, because the service cannot answer anything sensible without its database.
+ * Storage failures are defects, because the service cannot reply sensibly without its database.
  */
 export class OtpSessions extends Effect.Service<OtpSessions>()("retailcrm-bot-auth/OtpSessions", {
   effect: Effect.gen(function* () {

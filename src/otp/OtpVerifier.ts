@@ -20,8 +20,8 @@ const isOwnedBy = (session: OtpSession, request: CheckRequest) =>
 
 /**
  * Verifies a submitted code and claims the session for the caller. The attempt is counted atomically
- * before the comparison, so parallel guesses cannot exceed `OTP_MAX_ATTEMPTS`; of several checks with
- * the right code only the one that wins the claim proceeds. The caller must then close the session or
+ * before the comparison, so parallel guesses cannot exceed `OTP_MAX_ATTEMPTS`. Of several checks with
+ * the right code, only the one that wins the claim proceeds. The caller must then close the session or
  * release the claim.
  */
 export class OtpVerifier extends Effect.Service<OtpVerifier>()("retailcrm-bot-auth/OtpVerifier", {

@@ -18,15 +18,15 @@ export class OwnerLocks extends Effect.Service<OwnerLocks>()("retailcrm-bot-auth
             entry = { semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }
             locks.set(key, entry)
           }
-          const held = entry
-          held.users++
-          return held.semaphore
+          const lock = entry
+          lock.users++
+          return lock.semaphore
             .withPermits(1)(self)
             .pipe(
               Effect.ensuring(
                 Effect.sync(() => {
-                  held.users--
-                  if (held.users === 0) locks.delete(key)
+                  lock.users--
+                  if (lock.users === 0) locks.delete(key)
                 })
               )
             )

@@ -4,7 +4,7 @@ import { AppConfig, InvalidConfig } from "../Config.js"
 
 const Text = Schema.Trim.pipe(Schema.nonEmptyString({ message: () => "must be a non-empty string" }))
 
-/** One recommended set: the bot knows it by `offerCode`, RetailCRM by the article of its catalogue offer. */
+/** One recommended set: the bot names it by `offerCode`, RetailCRM by the article of its catalogue offer. */
 export const RecommendedOffer = Schema.Struct({
   offerCode: Text.pipe(
     Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, { message: () => "must be 1 to 64 letters, digits, _ or -" })

@@ -189,8 +189,8 @@ export class RecommendedFlow extends Effect.Service<RecommendedFlow>()("retailcr
     }
 
     /**
-     * Orders a set for a customer once per dedup window, whichever endpoint asks: a second request for the
-     * same customer and set within `REPEAT_ORDER_DEDUP_SECONDS` gets the first order.
+     * Orders a set for a customer once per dedup window, from `create` and `check` alike. A second request
+     * for the same customer and set within `REPEAT_ORDER_DEDUP_SECONDS` gets the first order.
      */
     const orderSetOnce = (customerId: string, offer: RecommendedOffer, recipient: OrderRecipient) =>
       locks.withLock(`recommended|${customerId}|${offer.offerCode}`)(

@@ -66,7 +66,7 @@ export const ErrorEnvelope = Schema.Struct({
   )
 })
 
-/** Reads a custom field value as the string it holds; numbers count, other types do not. */
+/** Reads a custom field value as a string; numbers are converted, other types read as absent. */
 export const customFieldText = (customer: Customer, code: string): string | undefined => {
   const value = customer.customFields[code]
   if (typeof value === "string") return value

@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, FiberRef, Option } from "effect"
 
-/** Unix milliseconds by which the current bot request must be answered, when one is running. */
+/** Deadline of the current bot request's reply in unix milliseconds, when a request is running. */
 export const currentDeadline: FiberRef.FiberRef<Option.Option<number>> = FiberRef.unsafeMake(Option.none())
 
 // Time kept back from an upstream call so the reply can still be built and sent before the deadline.

@@ -66,7 +66,8 @@ const bindingEdits = (target: Stack, customerId: number) =>
 const statuses = (replies: ReadonlyArray<{ readonly body: Record<string, unknown> }>) =>
   replies.map((reply) => reply.body.status)
 
-const countOf = (values: ReadonlyArray<unknown>, wanted: unknown) => values.filter((value) => value === wanted).length
+const countOf = (values: ReadonlyArray<unknown>, expected: unknown) =>
+  values.filter((value) => value === expected).length
 
 describe("POST /auth/check", () => {
   for (const encoding of encodings) {

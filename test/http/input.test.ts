@@ -544,12 +544,12 @@ describe("request log", () => {
   })
 
   it("returns the request id header", async () => {
-    const kept = await send(stack.url, "/auth/status?channelType=telegram&messengerUserId=log-hdr", {
+    const echoed = await send(stack.url, "/auth/status?channelType=telegram&messengerUserId=log-hdr", {
       headers: { "X-Request-Id": "log-header-1" }
     })
     const generated = await send(stack.url, "/auth/status?channelType=telegram&messengerUserId=log-hdr")
 
-    expect(kept.requestId).toBe("log-header-1")
+    expect(echoed.requestId).toBe("log-header-1")
     expect(generated.requestId).toMatch(/^[0-9a-f-]{36}$/)
   })
 

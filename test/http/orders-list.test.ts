@@ -339,12 +339,12 @@ describe("GET /orders order and filters", () => {
 
   it("drops cancelled orders", async () => {
     const customer = boundCustomer("ol-cancel")
-    const shown = addOrder(customer.id, "2026-04-01 10:00:00", "new")
+    const visible = addOrder(customer.id, "2026-04-01 10:00:00", "new")
     addOrder(customer.id, "2026-04-02 10:00:00", "no-call")
     addOrder(customer.id, "2026-04-03 10:00:00", "cancel-other")
     const reply = await listOrders({ channelType: "telegram", messengerUserId: "ol-cancel" })
 
-    expect(shownIds(reply.body)).toEqual(idsOf([shown]))
+    expect(shownIds(reply.body)).toEqual(idsOf([visible]))
     expect(reply.body.shownCount).toBe(1)
   })
 
@@ -528,30 +528,30 @@ describe("GET /orders settings", () => {
 
   it("excludes by status code", async () => {
     const customer = boundCustomer("ol-exclude-code", configured)
-    const shown = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
+    const visible = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
     addOrder(customer.id, "2026-04-02 10:00:00", "client-confirmed", configured)
     addOrder(customer.id, "2026-04-03 10:00:00", "redirect", configured)
     const reply = await listOrders({ channelType: "telegram", messengerUserId: "ol-exclude-code" }, configured)
 
-    expect(shownIds(reply.body)).toEqual(idsOf([shown]))
+    expect(shownIds(reply.body)).toEqual(idsOf([visible]))
   })
 
   it("excludes by status name", async () => {
     const customer = boundCustomer("ol-exclude-name", configured)
-    const shown = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
+    const visible = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
     addOrder(customer.id, "2026-04-02 10:00:00", "availability-confirmed", configured)
     const reply = await listOrders({ channelType: "telegram", messengerUserId: "ol-exclude-name" }, configured)
 
-    expect(shownIds(reply.body)).toEqual(idsOf([shown]))
+    expect(shownIds(reply.body)).toEqual(idsOf([visible]))
   })
 
   it("still drops cancelled orders", async () => {
     const customer = boundCustomer("ol-exclude-group", configured)
-    const shown = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
+    const visible = addOrder(customer.id, "2026-04-01 10:00:00", "complete", configured)
     addOrder(customer.id, "2026-04-02 10:00:00", "no-product", configured)
     const reply = await listOrders({ channelType: "telegram", messengerUserId: "ol-exclude-group" }, configured)
 
-    expect(shownIds(reply.body)).toEqual(idsOf([shown]))
+    expect(shownIds(reply.body)).toEqual(idsOf([visible]))
   })
 
   it("reads group names", async () => {
